@@ -1,0 +1,40 @@
+# aidenum — the two quick-start commands are `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_HOME ?= $(CURDIR)/out/demo
+
+.PHONY: demo test install system-deps bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 introuvable ($(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# LibreOffice converts drafts to PDF in the tests; installed from Debian's packages when missing.
+system-deps:
+	@if ! command -v soffice >/dev/null 2>&1; then \
+	  echo "Installation de LibreOffice (Debian)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core >/dev/null; \
+	fi
+
+# Offline demo on the shipped data: load the catalogue, match the example plan, draft one file.
+demo: $(STAMP)
+	@mkdir -p $(DEMO_HOME)
+	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum catalogue import data/catalogue.jsonl
+	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum match data/plans/plan-exemple.yaml --top 5
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,238 @@
+"""Territory referential: codes, names and containment of French territories.
+
+Built once from the official geography (etalab « découpage administratif », Licence Ouverte)
+into ``data/territories.json.gz`` (see ``build_referential``). Codes:
+
+``EU`` ⊃ ``FR`` ⊃ ``METRO`` / ``OM`` ⊃ ``REG:53`` ⊃ ``DEP:35`` ⊃ ``EPCI:<siren>`` ⊃ ``COM:<insee>``
+
+An EPCI that spans several départements is contained in each of them: a scheme of either
+département is open to it (the project may lie on either side). Containment is precomputed
+as a set per territory, so ``is_open_to`` is two dictionary look-ups.
+
+Names resolve with case, accents, hyphens and apostrophes ignored. When a name exists at
+several scales the largest scale wins (a funding perimeter called « Paris » or « Drôme » is the
+département, not the commune); two territories of the same scale with that name are reported
+as ambiguous, never guessed. « Saint-Denis (974) » or a code disambiguates.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import tarfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .vocabularies import fold
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "territories.json.gz"
+SCALE_ORDER = ["EU", "FR", "METRO", "OM", "REG", "DEP", "EPCI", "COM"]
+SCALE_LABELS = {"EU": "continent", "FR": "pays", "METRO": "France métropolitaine", "OM": "outre-mer",
+                "REG": "région", "DEP": "département", "EPCI": "intercommunalité", "COM": "commune"}
+_SPECIAL_NAMES = {
+    "europe": "EU", "union europeenne": "EU", "ue": "EU",
+    "france": "FR", "france entiere": "FR", "national": "FR", "nationale": "FR", "- france entiere -": "FR",
+    "france metropolitaine": "METRO", "metropole": "METRO",
+    "outre-mer": "OM", "outre mer": "OM", "dom": "OM", "drom": "OM", "dom-tom": "OM",
+}
+
+
+_EPCI_PREFIXES = (("communaute de communes", "cc"), ("communaute d agglomeration", "ca"),
+                  ("communaute urbaine", "cu"), ("metropole d", "metropole d"))
+
+
+class TerritoryError(LookupError):
+    """Unknown or ambiguous territory; ``str()`` is a French sentence."""
+
+
+@dataclass(frozen=True)
+class Territory:
+    code: str
+    name: str
+    scale: str
+    population: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({SCALE_LABELS[self.scale]})"
+
+
+def _name_key(name: str) -> str:
+    key = fold(name).replace("-", " ").replace("'", " ")
+    key = re.sub(r"^(departement|region|commune|ville)( de la| de l| du| des| de| d)? ", "", key)
+    for long, short in _EPCI_PREFIXES:
+        key = re.sub(rf"^{long} ", f"{short} ", key)
+    return re.sub(r"\s+", " ", key).strip()
+
+
+class Referential:
+    def __init__(self, data: dict):
+        self.territories: dict[str, Territory] = {}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.members: dict[str, list[str]] = {}  # EPCI -> communes
+        self._names: dict[str, list[str]] = {}
+        for code, name in (("EU", "Europe"), ("FR", "France"), ("METRO", "France métropolitaine"), ("OM", "Outre-mer")):
+            self._add(code, name, code, None, ())
+        self.parents["FR"] = ("EU",)
+        self.parents["METRO"] = ("FR",)
+        self.parents["OM"] = ("FR",)
+        for code, name, zone in data["regions"]:
+            self._add(f"REG:{code}", name, "REG", None, ("OM" if zone != "metro" else "METRO",))
+        for code, name, region in data["departements"]:
+            self._add(f"DEP:{code}", name, "DEP", None, (f"REG:{region}",))
+        commune_epci: dict[str, str] = {}
+        for siren, name, population, member_codes in data["epci"]:
+            deps = sorted({_dep_of(c) for c in member_codes})
+            self._add(f"EPCI:{siren}", name, "EPCI", population, tuple(f"DEP:{d}" for d in deps))
+            self.members[f"EPCI:{siren}"] = [f"COM:{c}" for c in member_codes]
+            for c in member_codes:
+                commune_epci[c] = siren
+        for code, name, dep, population in data["communes"]:
+            parents = [f"DEP:{dep}"]
+            if code in commune_epci:
+                parents.insert(0, f"EPCI:{commune_epci[code]}")
+            self._add(f"COM:{code}", name, "COM", population, tuple(parents))
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def _add(self, code, name, scale, population, parents):
+        self.territories[code] = Territory(code, name, scale, population)
+        self.parents[code] = parents
+        self._names.setdefault(_name_key(name), []).append(code)
+
+    # -- containment ---------------------------------------------------------------------------
+    def ancestors(self, code: str) -> frozenset[str]:
+        """Every territory containing ``code`` (itself excluded)."""
+        cached = self._ancestors.get(code)
+        if cached is None:
+            result: set[str] = set()
+            for parent in self.parents.get(code, ()):
+                result.add(parent)
+                # a commune belongs to its own département, not to every one its EPCI spans
+                if not (code.startswith("COM:") and parent.startswith("EPCI:")):
+                    result |= self.ancestors(parent)
+            cached = self._ancestors[code] = frozenset(result)
+        return cached
+
+    def is_open_to(self, perimeter: str, applicant: str) -> bool:
+        """A scheme of ``perimeter`` is open to ``applicant`` when the perimeter is the applicant's
+        territory, contains it, or lies inside it."""
+        return (perimeter == applicant or perimeter in self.ancestors(applicant)
+                or applicant in self.ancestors(perimeter))
+
+    def depth(self, code: str) -> int:
+        """Larger is narrower: used to rank narrower perimeters first."""
+        return SCALE_ORDER.index(code.split(":")[0])
+
+    # -- look-up -------------------------------------------------------------------------------
+    def get(self, code: str) -> Territory:
+        code = normalise_code(code)
+        try:
+            return self.territories[code]
+        except KeyError:
+            raise TerritoryError(f"territoire inconnu : « {code} »") from None
+
+    def resolve(self, text: str, scale: str | None = None) -> str:
+        """Return the code of a territory given by name or code; raise TerritoryError."""
+        raw = (text or "").strip()
+        if not raw:
+            raise TerritoryError("territoire vide")
+        as_code = normalise_code(raw)
+        if as_code in self.territories:
+            return as_code
+        folded = fold(raw)
+        if folded in _SPECIAL_NAMES:
+            return _SPECIAL_NAMES[folded]
+        hint = None
+        match = re.match(r"^(.*?)\s*\((\w{2,3})\)$", raw)
+        if match:
+            raw, hint = match.group(1), match.group(2).upper()
+        codes = self._names.get(_name_key(raw), [])
+        if hint:
+            codes = [c for c in codes if f"DEP:{hint}" in self.ancestors(c) or c == f"DEP:{hint}"
+                     or c == f"REG:{hint}"]
+        if scale:
+            codes = [c for c in codes if c.split(":")[0] == scale]
+        if not codes:
+            raise TerritoryError(f"territoire inconnu : « {text.strip()} »")
+        best = min(self.depth(c) for c in codes)
+        codes = [c for c in codes if self.depth(c) == best]
+        if len(codes) > 1:
+            options = ", ".join(f"{self.territories[c].name} [{c}, {self.department_of(c) or ''}]"
+                                for c in codes[:6])
+            more = f" et {len(codes) - 6} autres" if len(codes) > 6 else ""
+            raise TerritoryError(f"territoire ambigu : « {text.strip()} » désigne {len(codes)} territoires "
+                                 f"({options}{more}) ; précisez le code ou le département, "
+                                 f"par ex. « {self.territories[codes[0]].name} "
+                                 f"({(self.department_of(codes[0]) or 'XX').split(':')[-1]}) »")
+        return codes[0]
+
+    def department_of(self, code: str) -> str | None:
+        if code.startswith("DEP:"):
+            return code
+        deps = sorted(a for a in self.ancestors(code) if a.startswith("DEP:"))
+        return deps[0] if deps else None
+
+    def region_of(self, code: str) -> str | None:
+        if code.startswith("REG:"):
+            return code
+        regs = sorted(a for a in self.ancestors(code) if a.startswith("REG:"))
+        return regs[0] if regs else None
+
+    def label(self, code: str) -> str:
+        territory = self.territories.get(code)
+        return territory.label if territory else code
+
+
+def _dep_of(insee: str) -> str:
+    return insee[:3] if insee.startswith("97") else insee[:2]
+
+
+def normalise_code(text: str) -> str:
+    """'35' -> DEP:35, '35238' -> COM:35238, '200069193' -> EPCI:200069193, 'reg:53' -> REG:53."""
+    value = text.strip().upper().replace(" ", "")
+    if value in ("FR", "EU", "METRO", "OM"):
+        return value
+    if re.fullmatch(r"(REG|DEP|EPCI|COM):\S+", value):
+        return value
+    if re.fullmatch(r"\d{9}", value):
+        return f"EPCI:{value}"
+    if re.fullmatch(r"(\d{5}|2A\d{3}|2B\d{3})", value):
+        return f"COM:{value}"
+    if re.fullmatch(r"(\d{2}|2A|2B|97\d)", value):
+        return f"DEP:{value}"
+    return value
+
+
+def code_for_collectivite(kind: str, code: str) -> str:
+    """Applicant code from a plan: INSEE for commune/département/région, SIREN for an EPCI."""
+    value = code.strip().upper()
+    if ":" in value:
+        return value
+    prefix = {"commune": "COM", "epci": "EPCI", "department": "DEP", "region": "REG"}.get(kind)
+    return f"{prefix}:{value}" if prefix else normalise_code(value)
+
+
+@lru_cache(maxsize=4)
+def load(path: str | None = None) -> Referential:
+    with gzip.open(path or DEFAULT_PATH, "rt", encoding="utf-8") as handle:
+        return Referential(json.load(handle))
+
+
+def build_referential(tgz: Path, out: Path = DEFAULT_PATH) -> dict:
+    """Compact the etalab package into the shipped ``territories.json.gz``."""
+    with tarfile.open(tgz) as archive:
+        def read(name):
+            return json.load(archive.extractfile(f"package/data/{name}.json"))
+        regions = [[r["code"], r["nom"], r["zone"]] for r in read("regions")]
+        departements = [[d["code"], d["nom"], d["region"]] for d in read("departements")]
+        epci = [[e["code"], e["nom"], e.get("populationTotale"), [m["code"] for m in e["membres"]]]
+                for e in read("epci")]
+        communes = [[c["code"], c["nom"], c["departement"], c.get("population")]
+                    for c in read("communes") if c.get("type") == "commune-actuelle"]
+    data = {"source": "etalab découpage administratif 6.0.0 (Licence Ouverte)",
+            "regions": regions, "departements": departements, "epci": epci, "communes": communes}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as handle:
+        json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))
+    return data

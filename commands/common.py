@@ -1,0 +1,55 @@
+"""What every command shares: error handling, the catalogue location, output helpers."""
+from __future__ import annotations
+
+import functools
+import sys
+
+import click
+
+
+class UserError(click.ClickException):
+    """A French message for the user, exit code 1 (bad input, nothing to do, partial failure)."""
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
+def user_errors(func):
+    """Turn the packages' French exceptions into clean messages instead of tracebacks."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from catalogue.model import SchemeError
+        from catalogue.territory import TerritoryError
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (SchemeError, TerritoryError, ValueError, LookupError, OSError) as error:
+            raise UserError(str(error)) from error
+        except KeyboardInterrupt:
+            raise UserError("interrompu : rien n'a été modifié par l'opération en cours") from None
+    return wrapper
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def progress(iterable, label: str, length: int | None = None):
+    """A progress bar on a terminal, silent otherwise (CI, pipes, files)."""
+    return click.progressbar(iterable, label=label, length=length, file=sys.stderr,
+                             show_pos=True) if is_terminal() else _Silent(iterable)
+
+
+class _Silent:
+    def __init__(self, iterable):
+        self.iterable = iterable
+
+    def __enter__(self):
+        return self.iterable
+
+    def __exit__(self, *exc):
+        return False
