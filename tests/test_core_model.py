@@ -1,0 +1,56 @@
+import datetime as dt
+
+import pytest
+
+from catalogue.model import Scheme, SchemeError
+from catalogue.store import Catalogue
+
+
+def make(**kw):
+    base = dict(id="at:1", source="at", title="Aide au numérique", beneficiaries=["commune"], perimeter="DEP:01")
+    base.update(kw)
+    return Scheme.from_dict(base)
+
+
+def test_bad_field_is_named_in_french():
+    with pytest.raises(SchemeError) as error:
+        make(beneficiaries=["martiens"])
+    assert "« at:1 »" in str(error.value) and "beneficiaries" in str(error.value)
+    with pytest.raises(SchemeError, match="perimeter"):
+        make(perimeter="Bretagne")
+    with pytest.raises(SchemeError, match="rate_max"):
+        make(rate_max=120)
+
+
+def test_status_is_derived_from_dates():
+    today = dt.date(2026, 11, 22)
+    assert make().status(today) == "open"
+    assert make(deadline="2026-12-01").status(today) == "closing-soon"
+    assert make(deadline="2026-11-21").status(today) == "closed"
+    assert make(deadline="2027-06-01").status(today) == "open"
+
+
+def test_store_versions_and_closing(aidenum_home):
+    with Catalogue() as cat:
+        with cat.run("at", complete=True) as run:
+            assert run.upsert(make()) == "new"
+            assert run.upsert(make(id="at:2", title="Autre")) == "new"
+        with cat.run("at", complete=True) as run:
+            assert run.upsert(make(title="Aide au numérique 2027")) == "changed"
+        assert run.counts["closed"] == 1
+        assert cat.get("at:2").status() == "closed"
+        assert len(cat.versions("at:1")) == 2
+        with cat.run("at") as run:
+            assert run.upsert(make(title="Aide au numérique 2027")) == "unchanged"
+
+
+def test_interrupted_run_leaves_catalogue_intact(aidenum_home):
+    with Catalogue() as cat:
+        with cat.run("at") as run:
+            run.upsert(make())
+        with pytest.raises(KeyboardInterrupt):
+            with cat.run("at", complete=True) as run:
+                run.upsert(make(title="changé"))
+                raise KeyboardInterrupt
+        assert cat.get("at:1").title == "Aide au numérique"
+        assert cat.count() == 1
