@@ -42,4 +42,4 @@ def test_facts_follow_the_curation_and_skip_non_schemes():
     assert by_id["dsil:dsil-at-0c7d"].status(dt.date(2026, 11, 22)) == "closed"
     assert "Développement du numérique et de la téléphonie mobile" in by_id["dsil:dsil-at-1182"].themes
     assert "detr-dsil-instruction-2023" in skipped
-    assert all(s.licence.startswith("Faits relevés sur https://") for s in schemes)
+    assert all(s.licence.startswith("Faits relevés sur http") for s in schemes)
