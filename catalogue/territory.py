@@ -71,7 +71,7 @@ class Referential:
         self.territories: dict[str, Territory] = {}
         self.parents: dict[str, tuple[str, ...]] = {}
         self.members: dict[str, list[str]] = {}  # EPCI -> communes
-        self._names: dict[str, list[str]] = {}
+        self._name_index: dict[str, list[str]] | None = None
         for code, name in (("EU", "Europe"), ("FR", "France"), ("METRO", "France métropolitaine"), ("OM", "Outre-mer")):
             self._add(code, name, code, None, ())
         self.parents["FR"] = ("EU",)
@@ -98,7 +98,16 @@ class Referential:
     def _add(self, code, name, scale, population, parents):
         self.territories[code] = Territory(code, name, scale, population)
         self.parents[code] = parents
-        self._names.setdefault(_name_key(name), []).append(code)
+
+    @property
+    def _names(self) -> dict[str, list[str]]:
+        """Folded name -> codes; built on first use (start-up of `aidenum match` skips it)."""
+        if self._name_index is None:
+            index: dict[str, list[str]] = {}
+            for code, territory in self.territories.items():
+                index.setdefault(_name_key(territory.name), []).append(code)
+            self._name_index = index
+        return self._name_index
 
     # -- containment ---------------------------------------------------------------------------
     def ancestors(self, code: str) -> frozenset[str]:
