@@ -8,6 +8,8 @@ from __future__ import annotations
 import click
 
 from commands import catalogue as catalogue_commands
+from commands import crawl as crawl_commands
+from commands import watch as watch_commands
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -30,6 +32,9 @@ def cli():
 
 
 cli.add_command(catalogue_commands.catalogue)
+cli.add_command(crawl_commands.crawl)
+cli.add_command(watch_commands.digest)
+cli.add_command(watch_commands.calendar)
 
 
 def main() -> None:

@@ -1,0 +1,147 @@
+"""`aidenum crawl [SOURCE…]`: run the spiders, land what they find in the catalogue, tell the truth.
+
+Scrapy is imported inside the command only. All spiders run in ONE AsyncCrawlerProcess; the
+Aides-territoires spider runs after the others so that its items can be merged into the
+records the sources' own sites just gave (see ``spiders/pipelines.py``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from .common import UserError, user_errors
+
+# Runs last: it is the aggregator whose items are merged into the sources' own records.
+AGGREGATORS = ("aides_territoires",)
+# Settings a developer may change with --set; obeying robots.txt is not negotiable.
+FORBIDDEN_OVERRIDES = {"ROBOTSTXT_OBEY", "ITEM_PIPELINES", "AIDENUM_HOME"}
+
+
+def _parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UserError(f"--set attend NOM=VALEUR, reçu « {pair} »")
+        if name.strip() in FORBIDDEN_OVERRIDES:
+            raise UserError(f"le réglage {name.strip()} ne peut pas être modifié par --set")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def build_settings(home: Path, cache: bool, overrides: dict[str, str]):
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("spiders.settings", priority="project")
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    settings.set("AIDENUM_HOME", str(home), priority="cmdline")
+    settings.set("LOG_FILE", str(home / "logs" / f"crawl-{stamp}.log"), priority="cmdline")
+    settings.set("LOG_LEVEL", "INFO", priority="cmdline")
+    if cache:
+        settings.set("HTTPCACHE_ENABLED", True, priority="cmdline")
+        settings.set("HTTPCACHE_DIR", str(home / "httpcache"), priority="cmdline")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(names: list[str], settings, spider_args: dict) -> None:
+    """Run every spider in one process: the sources together, then the aggregators."""
+    import asyncio
+
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.utils.defer import deferred_from_coro
+
+    process = AsyncCrawlerProcess(settings)
+    from twisted.internet import reactor
+
+    first = [n for n in names if n not in AGGREGATORS]
+    last = [n for n in names if n in AGGREGATORS]
+
+    async def crawl_all():
+        if first:
+            await asyncio.gather(*(process.crawl(n, **spider_args) for n in first), return_exceptions=True)
+        for name in last:
+            try:
+                await process.crawl(name, **spider_args)
+            except Exception:  # already logged by Scrapy; the missing status file tells the user
+                pass
+
+    def stop(_):
+        if reactor.running:
+            reactor.stop()
+
+    reactor.callWhenRunning(lambda: deferred_from_coro(crawl_all()).addBoth(stop))
+    process.start(stop_after_crawl=False)
+
+
+@click.command("crawl")
+@click.argument("sources", nargs=-1, metavar="[SOURCE]...")
+@click.option("--start-url", metavar="URL",
+              help="Adresse de départ (miroir, copie locale) ; une seule source à la fois.")
+@click.option("--cache", is_flag=True,
+              help="Cache HTTP de développement (dans AIDENUM_HOME/httpcache) : relancer sans re-télécharger.")
+@click.option("--liste", "list_only", is_flag=True, help="Lister les sources disponibles et quitter.")
+@click.option("--set", "overrides", multiple=True, hidden=True, metavar="NOM=VALEUR",
+              help="Réglage Scrapy pour les développeurs (tests, mesures).")
+@user_errors
+def crawl(sources, start_url, cache, list_only, overrides):
+    """Collecter les dispositifs sur les sites sources et mettre à jour le catalogue.
+
+    \b
+    Sans SOURCE, toutes les sources sont collectées. Pour chaque source, un compte rendu :
+    fiches trouvées, nouvelles / modifiées / inchangées / clôturées, erreurs par champ et
+    erreurs HTTP. Une source en échec ou partielle ne clôture aucune de ses fiches ; les
+    autres sources sont enregistrées quand même. Code de sortie 1 si une source échoue.
+
+    \b
+    Exemples :
+      aidenum crawl
+      aidenum crawl dsil feder
+      aidenum crawl banque_des_territoires --start-url http://127.0.0.1:8000/dispositifs-nationaux
+    """
+    from scrapy.spiderloader import get_spider_loader
+
+    from catalogue import store
+    from spiders.report import CrawlReport, read_status, render_fr, status_dir
+
+    home = store.home()
+    settings = build_settings(home, cache, _parse_overrides(overrides))
+    available = sorted(get_spider_loader(settings).list())
+    if list_only:
+        click.echo("Sources disponibles : " + ", ".join(available))
+        return
+    names = list(dict.fromkeys(sources)) or available
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise UserError(f"source inconnue : {', '.join(unknown)} (sources disponibles : {', '.join(available)})")
+    if start_url and len(names) != 1:
+        raise UserError("--start-url s'utilise avec une seule source (par ex. "
+                        "« aidenum crawl dsil --start-url URL »)")
+    if start_url and not start_url.startswith(("http://", "https://", "file://")):
+        raise UserError(f"--start-url : adresse web attendue, reçu « {start_url} »")
+    for name in names:  # a crash must not leave last week's "ok" behind
+        (status_dir(home) / f"{name}.json").unlink(missing_ok=True)
+
+    click.echo(f"Collecte de {len(names)} source(s) : {', '.join(names)}…", err=True)
+    run_crawl(names, settings, {"start_url": start_url} if start_url else {})
+
+    failed = []
+    for name in names:
+        report = read_status(home, name)
+        if report is None:
+            report = CrawlReport(spider=name, status="failed",
+                                 message="échec : la source n'a pas pu démarrer ou s'est arrêtée brutalement ; "
+                                         "le catalogue de cette source est inchangé.")
+        click.echo(render_fr(report))
+        if not report.ok:
+            failed.append(name)
+    click.echo(f"Journal détaillé : {settings.get('LOG_FILE')}")
+    sys.stdout.flush()
+    if failed:
+        raise UserError(f"{len(failed)} source(s) en échec ou partielle(s) : {', '.join(failed)}")

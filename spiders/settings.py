@@ -1,0 +1,63 @@
+"""Scrapy settings of the aidenum project: polite by default, fail-safe for the catalogue.
+
+Found by ``aidenum crawl`` (``Settings.setmodule``), by ``scrapy`` through ``scrapy.cfg`` and by
+Scrapyd through the ``scrapy`` entry point declared in ``pyproject.toml``.
+"""
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "aidenum"
+SPIDER_MODULES = ["spiders.spiders"]
+NEWSPIDER_MODULE = "spiders.spiders"
+
+# -- politeness ----------------------------------------------------------------------------------
+USER_AGENT = "aidenum/0.1 (veille des aides pour les collectivites; +https://github.com/aidenum/aidenum)"
+ROBOTSTXT_OBEY = True
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# -- what the web does to us ---------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# A funding page is a few hundred kB. Anything above 8 MiB is not a scheme page (an archive, a
+# runaway page, a trap): the download is cancelled and reported as an HTTP error of the crawl.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10
+
+# -- modern Scrapy, no deprecation warning ------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# -- development cache: ``aidenum crawl --cache`` or AIDENUM_HTTPCACHE=1 ---------------------------
+HTTPCACHE_ENABLED = os.environ.get("AIDENUM_HTTPCACHE", "") not in ("", "0", "false", "non")
+HTTPCACHE_DIR = "httpcache"  # relative to the project data dir Scrapy picks (.scrapy/)
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 408, 429]
+
+# -- aidenum machinery -----------------------------------------------------------------------------
+# Where the catalogue lives for the pipelines. Scrapyd jobs get it as ``setting=AIDENUM_HOME=…``.
+AIDENUM_HOME = os.environ.get("AIDENUM_HOME", "")
+
+DOWNLOADER_MIDDLEWARES = {
+    # below RetryMiddleware (550) and RedirectMiddleware (600): sees only final outcomes
+    "spiders.middlewares.FailureRecorderMiddleware": 50,
+}
+ITEM_PIPELINES = {
+    "spiders.pipelines.NormalisePipeline": 100,
+    "spiders.pipelines.ValidatePipeline": 200,
+    "spiders.pipelines.DeduplicatePipeline": 300,
+    "spiders.pipelines.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "spiders.report.ProgressExtension": 500,
+}
