@@ -1,0 +1,69 @@
+"""`aidenum eval GOLD`: measure the matcher on a gold set, against the naive baseline."""
+from __future__ import annotations
+
+import click
+
+from .common import UserError, user_errors
+
+
+@click.command("eval")
+@click.argument("gold", type=click.Path(dir_okay=False))
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100),
+              help="Nombre de résultats évalués par action (le k de nDCG@k et rappel@k).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Tableau lisible ou JSON pour d'autres outils.")
+@click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False), default=None,
+              help="Évaluer sur ce catalogue JSONL (par ex. data/catalogue.jsonl), chargé dans un "
+                   "dossier temporaire ; sans cette option, le catalogue d'AIDENUM_HOME.")
+@user_errors
+def eval_command(gold, top, output_format, catalogue_file):
+    """Mesurer la qualité des correspondances sur un jeu d'évaluation annoté.
+
+    \b
+    Pour chaque action du jeu GOLD (par ex. data/eval/gold.yaml), compare les dispositifs
+    proposés aux notes de pertinence écrites à la main (2 = finance directement l'action,
+    1 = en partie, 0 = non pertinent ou non accessible) et affiche :
+      nDCG@10, rappel@10, MRR, et les violations des filtres (dispositif proposé alors que
+      la collectivité ne peut pas y prétendre : bénéficiaire, territoire, date limite),
+    pour le moteur complet ET pour une référence naïve (sans racinisation, sans thésaurus,
+    sans filtres), avec le gain du premier sur la seconde.
+
+    Les échéances sont jugées à la date « today » du jeu, pour des chiffres reproductibles.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from catalogue import territory
+    from catalogue.store import Catalogue
+    from matcher.evaluate import (evaluate, load_gold, load_jsonl_into, report_json, report_table,
+                                  unknown_labels)
+
+    referential = territory.load()
+    gold_set = load_gold(gold, referential=referential)
+    with tempfile.TemporaryDirectory(prefix="aidenum-eval-") as temporary:
+        home = None
+        if catalogue_file:
+            home = Path(temporary)
+            with Catalogue(home / "catalogue.sqlite") as catalogue:
+                load_jsonl_into(catalogue_file, catalogue)
+        with Catalogue(home / "catalogue.sqlite" if home else None) as catalogue:
+            known = {scheme.id for scheme in catalogue.all()}
+            if not known:
+                raise UserError("catalogue vide : chargez d'abord les dispositifs "
+                                "(aidenum catalogue import data/catalogue.jsonl) ou utilisez "
+                                "--catalogue data/catalogue.jsonl")
+            unknown = unknown_labels(gold_set, known)
+            if unknown:
+                raise UserError(f"{len(unknown)} dispositif(s) noté(s) dans {Path(gold).name} absent(s) du "
+                                f"catalogue évalué : {', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''} ; "
+                                "le jeu d'évaluation et le catalogue ne correspondent pas")
+            from matcher.engine import Matcher
+            reports = []
+            for mode in ("full", "naive"):
+                matcher = Matcher(home=home, mode=mode)
+                matcher.ensure_index()
+                reports.append(evaluate(gold_set, matcher, catalogue.get, referential, top=top, mode=mode))
+    if output_format == "json":
+        click.echo(report_json(gold_set, reports, top))
+    else:
+        click.echo(report_table(gold_set, reports, top))
