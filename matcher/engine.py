@@ -1,0 +1,360 @@
+"""Match plan actions to funding schemes: hard filters first, then ranked, explained results.
+
+``Matcher(mode="full")`` uses the French analyzer, the thesaurus and the hard filters;
+``Matcher(mode="naive")`` is the evaluation baseline: words only (no stems, no folding, no stop
+words), no thesaurus, no filters.
+
+How an action becomes a query: each distinct word of the title, axis and description is a
+term (title words weigh 1.5, words repeated in the text a little more); generic words of the
+domain (« projet », « commune », « territoire »…) and intentions (« installer », « accompagner »,
+the rows with action = 1 in the thesaurus) weigh little; thesaurus phrases found in the text are
+added as phrases, and their synonyms at half weight. Every part is searched in every indexed
+field with the field's weight (see ``index.FIELD_WEIGHTS``) and the scores add up (BM25F).
+
+Relevance floor: a scheme is listed only if it shares at least one *meaningful* concept with
+the action — a word or a synonym that is neither generic, nor an intention, nor a number.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalogue import store
+from catalogue.model import Scheme
+from catalogue.vocabularies import AID_TYPES
+
+from . import filters
+from .analysis import ELISIONS, analyze
+from .index import FIELD_LABELS, FIELD_WEIGHTS, BuildResult, QueryPart, SchemeIndex
+
+# Domain words that every scheme and every action use: they may add to a score, never make a match.
+GENERIC_WORDS = """projet projets action actions collectivité collectivités commune communes communal communale
+intercommunalité intercommunal intercommunale communauté territoire territoires territorial territoriale local
+locale locaux EPCI département départemental région régional public publique publics publiques mise place
+cadre ensemble objectif objectifs besoin besoins habitant habitants population plan programme ville villes
+membre membres service services soutien aide aides financement financer dispositif opération année ans
+développement développer permettre permet favoriser améliorer renforcer créer création mettre travers
+afin lien partir ainsi notamment également tout type types nouveau nouvelle nouveaux nouvelles principal
+principales principaux unique deux trois quatre cinq premier première
+ouvrir recruter couvrir déployer équiper aménager installer lancer réaliser acquérir organiser engager
+moderniser soutenir accompagner mettre poursuivre généraliser étendre structurer""".split()
+TITLE_WEIGHT = 1.5
+GENERIC_WEIGHT = 0.2
+INTENTION_WEIGHT = 0.3
+SYNONYM_FACTOR = 0.5
+SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
+
+_WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+@dataclass
+class Match:
+    rank: int
+    scheme: Scheme
+    score: float
+    why: list[str] = field(default_factory=list)            # French sentences
+    matched_terms: list[str] = field(default_factory=list)  # words / « a » ≈ « b » as shown to the user
+    matched_fields: list[str] = field(default_factory=list) # index field names: title, description…
+
+
+@dataclass
+class Exclusion:
+    scheme: Scheme
+    reason: str  # "exclue : …"
+
+
+@dataclass
+class _Part:
+    """A query part and what it means for explanations."""
+    query: QueryPart
+    label: str               # the word of the action, or the synonym
+    kind: str                # "mot" | "concept" | "synonyme"
+    meaningful: str          # "always" (a concept: makes a match) | "never" (only adds to the score)
+    trigger: str = ""        # for a synonym: the phrase of the action that brought it
+
+
+def _generic_stems(kind: str) -> frozenset[str]:
+    return frozenset(s for word in GENERIC_WORDS for s in analyze(word, kind=kind))
+
+
+class Matcher:
+    def __init__(self, home: str | Path | None = None, mode: str = "full", thesaurus=None, referential=None):
+        if mode not in ("full", "naive"):
+            raise ValueError(f"mode inconnu « {mode} » (attendu : full, naive)")
+        self.home = Path(home) if home else store.home()
+        self.mode = mode
+        self.index = SchemeIndex(self.home, kind=mode)
+        self._thesaurus = thesaurus
+        self._referential = referential
+        self._schemes: dict[str, Scheme] | None = None
+        self._allowed: dict[tuple, set[str]] = {}
+        self._generic = _generic_stems(mode)
+
+    # -- data ------------------------------------------------------------------------------------
+    @property
+    def thesaurus(self):
+        if self._thesaurus is None:
+            from . import thesaurus
+            self._thesaurus = thesaurus.load()
+        return self._thesaurus
+
+    @property
+    def referential(self):
+        if self._referential is None:
+            from catalogue import territory
+            self._referential = territory.load()
+        return self._referential
+
+    def _catalogue(self):
+        return store.Catalogue(self.home / store.DB_NAME)
+
+    @property
+    def schemes(self) -> dict[str, Scheme]:
+        if self._schemes is None:
+            with self._catalogue() as cat:
+                self._schemes = {s.id: s for s in cat.all()}
+        return self._schemes
+
+    def ensure_index(self, force: bool = False, on_document=None) -> BuildResult | None:
+        """(Re)build the index if missing or if the catalogue changed since; None if up to date."""
+        with self._catalogue() as cat:
+            stamp = {"changed_at": cat.changed_at(), "count": cat.count()}
+            if not force and self.index.is_current(stamp):
+                return None
+            with self.index.lock():
+                if not force and self.index.is_current(stamp):
+                    return None
+                schemes = {s.id: s for s in cat.all()}
+                result = self.index.build(schemes.values(), stamp, on_document=on_document)
+        self._schemes, self._allowed = schemes, {}
+        return result
+
+    # -- public API ------------------------------------------------------------------------------
+    def match_action(self, collectivite, action, top: int = 10, include_closed: bool = False,
+                     today: dt.date | None = None) -> list[Match]:
+        text = " ".join(p for p in (action.titre, action.axe, action.description) if p)
+        return self._match(text, action.titre, collectivite, top, include_closed, today or dt.date.today())
+
+    def match_plan(self, plan, top: int = 10, include_closed: bool = False,
+                   today: dt.date | None = None) -> dict[str, list[Match]]:
+        return {a.id: self.match_action(plan.collectivite, a, top, include_closed, today) for a in plan.actions}
+
+    def search(self, text: str, collectivite=None, top: int = 10, include_closed: bool = False,
+               today: dt.date | None = None) -> list[Match]:
+        return self._match(text, text, collectivite, top, include_closed, today or dt.date.today())
+
+    def exclusions(self, collectivite, action, today: dt.date | None = None) -> list[Exclusion]:
+        """Schemes the action's text matched but the hard filters exclude, best score first."""
+        today = today or dt.date.today()
+        text = " ".join(p for p in (action.titre, action.axe, action.description) if p)
+        parts = self.build_query(text, action.titre)
+        applicant = filters.Applicant.from_collectivite(collectivite)
+        relay = filters.relays_to_businesses(text)
+        out = []
+        for hit in self.index.search([p.query for p in parts], None, SEARCH_DEPTH):
+            scheme = self.schemes.get(hit.id)
+            if scheme is None or not self._meaningful(parts, hit):
+                continue
+            verdict = filters.check(scheme, applicant, self.referential, today, False, relay)
+            if not verdict.ok:
+                out.append(Exclusion(scheme, verdict.reason))
+        return out
+
+    # -- query -----------------------------------------------------------------------------------
+    def build_query(self, text: str, title: str = "") -> list[_Part]:
+        kind = self.mode
+        stems = analyze(text, mode="query", kind=kind)
+        title_stems = set(analyze(title, mode="query", kind=kind)) if title else set()
+        surface = self._surface(text)
+        counts = Counter(stems)
+        parts: dict[tuple[str, ...], _Part] = {}
+        weak_stems: set[str] = set()
+        concepts, expansions = ([], []) if kind == "naive" else self.thesaurus.expand(stems)
+        for phrase, concept in concepts:
+            if concept.weak:
+                weak_stems.update(phrase.stems)
+        for stem, count in counts.items():
+            in_title = stem in title_stems
+            weight = (TITLE_WEIGHT if in_title else 1.0) + 0.1 * min(count - 1, 3)
+            # a title word is a concept of the action; a description word adds to the score
+            # but only makes a match when it is a thesaurus object (below)
+            meaningful = "always" if in_title or kind == "naive" else "never"
+            if stem.isdigit() or len(stem) < 2:
+                meaningful = "never"
+            if kind == "full" and stem in self._generic:
+                weight, meaningful = GENERIC_WEIGHT, "never"
+            elif stem in weak_stems:
+                weight, meaningful = INTENTION_WEIGHT, "never"
+            parts[(stem,)] = _Part(QueryPart((stem,), weight), surface.get(stem, stem), "mot", meaningful)
+        for phrase, concept in concepts:
+            weak = self._weak(concept)
+            if len(phrase.stems) > 1 and phrase.stems not in parts:
+                weight = INTENTION_WEIGHT if weak else 1.0
+                parts[phrase.stems] = _Part(QueryPart(phrase.stems, weight), phrase.text, "concept",
+                                            "never" if weak else "always")
+            elif not weak and phrase.stems in parts and parts[phrase.stems].meaningful == "never" \
+                    and parts[phrase.stems].query.weight >= 1.0:
+                parts[phrase.stems].meaningful = "always"  # a thesaurus object is a concept
+        for expansion in expansions:
+            stems_ = expansion.phrase.stems
+            if stems_ in parts:
+                continue
+            weak = self._weak(expansion.concept) or all(s in self._generic for s in stems_)
+            weight = (INTENTION_WEIGHT if weak else 1.0) * SYNONYM_FACTOR
+            parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text, "synonyme",
+                                  "never" if weak else "always", trigger=expansion.trigger.text)
+        return list(parts.values())
+
+    def _weak(self, concept) -> bool:
+        """Intentions, and rows about generic words (« collectivité » -> commune, territoire…)."""
+        return concept.weak or all(s in self._generic for s in concept.term.stems)
+
+    def _surface(self, text: str) -> dict[str, str]:
+        """stem -> the first word of ``text`` that produced it (for explanations)."""
+        out: dict[str, str] = {}
+        for word in _WORD_RE.findall(text):
+            head, _, rest = word.replace("’", "'").partition("'")
+            if rest and head.lower() in ELISIONS:
+                word = rest
+            for stem in analyze(word, mode="query", kind=self.mode):
+                out.setdefault(stem, word)
+        return out
+
+    # -- matching --------------------------------------------------------------------------------
+    def _allowed_ids(self, applicant, today, include_closed, relay) -> set[str]:
+        key = (applicant.type if applicant else None, applicant.territory if applicant else None,
+               today, include_closed, relay)
+        allowed = self._allowed.get(key)
+        if allowed is None:
+            allowed = self._allowed[key] = {
+                sid for sid, scheme in self.schemes.items()
+                if filters.check(scheme, applicant, self.referential, today, include_closed, relay).ok}
+        return allowed
+
+    def _meaningful(self, parts: list[_Part], hit) -> bool:
+        return any(part.meaningful == "always" and all(s in hit.matched for s in part.query.stems)
+                   for part in parts)
+
+    def _match(self, text, title, collectivite, top, include_closed, today) -> list[Match]:
+        parts = self.build_query(text, title)
+        if not parts:
+            return []
+        applicant = filters.Applicant.from_collectivite(collectivite) if collectivite is not None else None
+        relay = filters.relays_to_businesses(text)
+        allowed = None
+        if self.mode == "full":
+            allowed = self._allowed_ids(applicant, today, include_closed, relay)
+        hits = self.index.search([p.query for p in parts], allowed, max(SEARCH_DEPTH, top * 3))
+        ranked = []
+        for hit in hits:
+            scheme = self.schemes.get(hit.id)
+            if scheme is None or not self._meaningful(parts, hit):
+                continue
+            ranked.append((hit, scheme))
+        ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1].perimeter), pair[1].id))
+        matches = []
+        for rank, (hit, scheme) in enumerate(ranked[:top], start=1):
+            notes = []
+            if self.mode == "full":
+                notes = filters.check(scheme, applicant, self.referential, today, include_closed, relay).notes
+            matches.append(self._explain(rank, hit, scheme, parts, today, notes))
+        return matches
+
+    def _depth(self, perimeter: str) -> int:
+        try:
+            return self.referential.depth(perimeter)
+        except ValueError:
+            return 0
+
+    # -- explanations ----------------------------------------------------------------------------
+    def _explain(self, rank, hit, scheme: Scheme, parts: list[_Part], today, notes) -> Match:
+        words, synonyms, fields_seen = [], [], set()
+        terms: list[str] = []
+        for part in parts:
+            if not all(s in hit.matched for s in part.query.stems):
+                continue
+            fields_ = set.intersection(*(hit.matched[s] for s in part.query.stems))
+            if not fields_:
+                fields_ = set().union(*(hit.matched[s] for s in part.query.stems))
+            if part.meaningful == "never":
+                continue
+            fields_seen |= fields_
+            where = ", ".join(FIELD_LABELS[f] for f in FIELD_WEIGHTS if f in fields_)
+            if part.kind == "synonyme":
+                synonyms.append(f"« {part.trigger} » ≈ « {part.label} » (synonyme, trouvé dans : {where})")
+                terms.append(f"{part.trigger} ≈ {part.label}")
+            else:
+                words.append((part.query.weight * len(fields_), f"« {part.label} » ({where})"))
+                terms.append(part.label)
+        why = []
+        if words:
+            words.sort(key=lambda pair: -pair[0])
+            why.append("Mots de l'action retrouvés : " + ", ".join(w for _, w in words[:8]))
+        why.extend(synonyms[:4])
+        why.extend(_facts(scheme, today, self.referential))
+        why.extend(note[0].upper() + note[1:] for note in notes)
+        matched_fields = [f for f in FIELD_WEIGHTS if f in fields_seen]
+        return Match(rank, scheme, round(hit.score, 4), why, terms, matched_fields)
+
+
+def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:
+    """Funder, aid type, rate, amount, deadline and perimeter as French sentences."""
+    out = []
+    if scheme.funders:
+        out.append(("Financeur : " if len(scheme.funders) == 1 else "Financeurs : ") + ", ".join(scheme.funders))
+    if scheme.aid_types:
+        out.append("Type d'aide : " + ", ".join(AID_TYPES.get(t, t) for t in scheme.aid_types))
+    rate = _range(scheme.rate_min, scheme.rate_max, " %")
+    if rate:
+        out.append(f"Taux : {rate}")
+    elif scheme.rate_comment:
+        out.append("Taux : " + _shorten(scheme.rate_comment, 140))
+    amount = _range(scheme.amount_min, scheme.amount_max, " €")
+    if amount:
+        out.append(f"Montant : {amount}")
+    out.append(deadline_sentence(scheme, today))
+    label = referential.label(scheme.perimeter) if scheme.perimeter else ""
+    if label:
+        out.append(f"Périmètre : {label}")
+    return out
+
+
+def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
+    if scheme.deadline is None:
+        return "Aide permanente, sans date limite" if scheme.recurrence == "ongoing" else "Pas de date limite connue"
+    days = scheme.days_left(today)
+    when = f"{scheme.deadline:%d/%m/%Y}"
+    if days < 0:
+        return f"Date limite : {when}, dépassée depuis {-days} jour{'s' if -days > 1 else ''}"
+    if days == 0:
+        return f"Date limite : {when}, aujourd'hui"
+    soon = ", clôture proche" if scheme.status(today) == "closing-soon" else ""
+    return f"Date limite : {when}, dans {days} jour{'s' if days > 1 else ''}{soon}"
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == " %":
+        text = f"{value:g}".replace(".", ",")
+    else:
+        text = f"{value:,.0f}".replace(",", "\u202f")
+    return text + unit
+
+
+def _range(low, high, unit) -> str:
+    if low is not None and high is not None:
+        if low == high:
+            return _number(high, unit)
+        return f"de {_number(low, unit)} à {_number(high, unit)}"
+    if high is not None:
+        return f"jusqu'à {_number(high, unit)}"
+    if low is not None:
+        return f"à partir de {_number(low, unit)}"
+    return ""
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"

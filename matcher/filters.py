@@ -1,0 +1,135 @@
+"""Hard eligibility filters, applied BEFORE ranking; every exclusion has a French reason.
+
+Decisions (see also the report of issue 4):
+
+- **No beneficiaries listed**: the scheme is kept, with the note « bénéficiaires non précisés
+  par la source : à vérifier ». Sources often omit the field (saved pages, fact sheets); an
+  unknown audience is not a proof of ineligibility, and dropping these would hide DSIL-like
+  schemes whose page only says so in prose.
+- **Reserved to businesses** (beneficiaries only among private-sector / private-person /
+  farmer): the collectivité cannot be the project owner, so the scheme is excluded — except
+  for an action where the collectivité relays support to local businesses, detected in the
+  action text (commerçants, entreprises, TPE/PME, artisans, commerce de proximité, tissu
+  économique…). Then it is kept with the note « à relayer auprès des entreprises ».
+- **Territory**: ``Referential.is_open_to(perimeter, applicant)`` — the perimeter is the
+  applicant's territory, contains it, or lies inside it. Without any territory in the plan
+  (no code, no département, no région) nothing is excluded on this ground.
+- **Status**: closed schemes (deadline passed, withdrawn from their source, archived) are
+  excluded unless ``include_closed``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from catalogue.model import Scheme
+from catalogue.vocabularies import BENEFICIARIES, fold
+
+BUSINESS_ONLY = frozenset({"private-sector", "private-person", "farmer"})
+_RELAY_RE = re.compile(
+    r"\b(commercants?|commerces?( de proximite)?|entreprises?|tpe|pme|tpe/pme|artisans?|artisanat"
+    r"|acteurs economiques|tissu economique|professionnels locaux|independants)\b")
+
+
+@dataclass
+class Applicant:
+    """What the filters need to know about the collectivité."""
+    type: str                      # beneficiary slug
+    territory: str | None          # COM:…, EPCI:…, DEP:…, REG:… or None
+    name: str = ""
+
+    @classmethod
+    def from_collectivite(cls, collectivite) -> "Applicant":
+        territory = collectivite.territory
+        if not territory and collectivite.departement:
+            territory = f"DEP:{collectivite.departement}"
+        if not territory and collectivite.region:
+            territory = f"REG:{collectivite.region}"
+        return cls(collectivite.type, territory, collectivite.nom)
+
+
+@dataclass
+class Verdict:
+    reason: str = ""                                 # "exclue : …" when excluded
+    notes: list[str] = field(default_factory=list)   # caveats shown with a kept match
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+def relays_to_businesses(action_text: str) -> bool:
+    """True when the action is about supporting local businesses (France Num may then apply)."""
+    return bool(_RELAY_RE.search(fold(action_text)))
+
+
+def check(scheme: Scheme, applicant: Applicant | None, referential, today: dt.date,
+          include_closed: bool = False, relay: bool = False) -> Verdict:
+    """All filters in order: business-only, beneficiaries, territory, status."""
+    verdict = Verdict()
+    if applicant is not None:
+        for rule in (check_business, check_beneficiary):
+            reason = rule(scheme, applicant, relay, verdict.notes)
+            if reason:
+                return Verdict(reason)
+        reason = check_territory(scheme, applicant, referential)
+        if reason:
+            return Verdict(reason)
+    reason = check_status(scheme, today, include_closed, verdict.notes)
+    if reason:
+        return Verdict(reason)
+    return verdict
+
+
+def check_business(scheme: Scheme, applicant: Applicant, relay: bool, notes: list[str]) -> str:
+    beneficiaries = set(scheme.beneficiaries)
+    if not beneficiaries or not beneficiaries <= BUSINESS_ONLY or applicant.type in beneficiaries:
+        return ""
+    if relay:
+        notes.append("aide réservée aux entreprises : à relayer auprès des entreprises du territoire "
+                     "(la collectivité n'en est pas bénéficiaire)")
+        return ""
+    return "exclue : réservée aux entreprises"
+
+
+def check_beneficiary(scheme: Scheme, applicant: Applicant, relay: bool, notes: list[str]) -> str:
+    beneficiaries = scheme.beneficiaries
+    if not beneficiaries:
+        notes.append("bénéficiaires non précisés par la source : à vérifier")
+        return ""
+    if applicant.type in beneficiaries or (relay and set(beneficiaries) <= BUSINESS_ONLY):
+        return ""
+    labels = ", ".join(BENEFICIARIES.get(b, b) for b in beneficiaries)
+    return f"exclue : bénéficiaires {labels} (pas {BENEFICIARIES.get(applicant.type, applicant.type)})"
+
+
+def check_territory(scheme: Scheme, applicant: Applicant, referential) -> str:
+    if not applicant.territory or referential.is_open_to(scheme.perimeter, applicant.territory):
+        return ""
+    where = applicant.name or referential.label(applicant.territory)
+    if applicant.name and applicant.territory in referential.territories:
+        where = f"{applicant.name} [{referential.label(applicant.territory)}]"
+    return f"exclue : territoire {referential.label(scheme.perimeter)} hors de {where}"
+
+
+def check_status(scheme: Scheme, today: dt.date, include_closed: bool, notes: list[str]) -> str:
+    if scheme.status(today) != "closed":
+        return ""
+    if scheme.archived:
+        reason = "exclue : archivée par la source"
+    elif scheme.closed_at:
+        reason = f"exclue : retirée de sa source le {_date_fr(scheme.closed_at[:10])} (clôturée)"
+    else:
+        reason = f"exclue : clôturée le {scheme.deadline:%d/%m/%Y}"
+    if include_closed:
+        notes.append(reason.replace("exclue : ", "attention : "))
+        return ""
+    return reason
+
+
+def _date_fr(iso: str) -> str:
+    try:
+        return f"{dt.date.fromisoformat(iso):%d/%m/%Y}"
+    except ValueError:
+        return iso
