@@ -1,0 +1,373 @@
+"""Financing-plan arithmetic: pure functions on ``Decimal``, exact to the cent.
+
+Rules (DOMAIN.md §5):
+
+- each grant is ``budget_ht × rate_max``, rounded *down* to the cent (a share never exceeds
+  the published rate), then limited to the scheme's ``amount_max``; a scheme without a
+  published rate gets no amount: it is left « à compléter », never guessed;
+- CGCT L1111-10: public grants together are at most 80 % of the cost (70 % when the
+  collectivité is chef de file), unless a documented exception applies; when the computed
+  shares exceed the cap, the *last* shares are reduced (the first scheme is the one applied
+  to) and a warning says so — the cap is never exceeded;
+- loans and recoverable advances (typically Banque des Territoires) are repaid by the
+  collectivité, so they are not aid: they sit *inside* the self-financing share (« dont
+  emprunt ») and are left out of the 80 % cap. Their amount is the collectivité's decision,
+  so it is « à compléter » with the upper bound stated;
+- engineering-only schemes carry no money and stay out of the table (a warning says so);
+- the self-financing share is the remainder, so that the lines add up exactly to the total;
+  percentages are spread by largest remainder so that they add up to exactly 100,00 %.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Iterable
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+NBSP = "\u00a0"  # thousands separator and before € / %: renders in every font, never breaks
+
+CAP_DEFAULT = Decimal(80)
+CAP_CHEF_DE_FILE = Decimal(70)
+LEGAL_BASIS = "article L1111-10 du CGCT"
+
+
+@dataclass(frozen=True)
+class CapException:
+    label: str
+    cap: Decimal | None  # None: the level is set by the préfet's derogation, not by the law
+    basis: str
+
+
+# Documented exceptions to the minimum self-financing (DOMAIN.md §5, CGCT L1111-10 III).
+EXCEPTIONS = {
+    "renovation-urbaine": CapException(
+        "opération de renouvellement urbain", None,
+        "dérogation du représentant de l'État (CGCT L1111-10 III)"),
+    "patrimoine": CapException(
+        "patrimoine protégé (monument historique)", None,
+        "dérogation du représentant de l'État (CGCT L1111-10 III)"),
+    "calamite": CapException(
+        "réparation des dégâts causés par une calamité publique", None,
+        "dérogation du représentant de l'État (CGCT L1111-10 III)"),
+    "renovation-energetique-ecoles": CapException(
+        "rénovation énergétique des bâtiments scolaires", Decimal(90),
+        "participation minimale ramenée à 10 % (loi n° 2024-279)"),
+}
+
+LOAN_TYPES = {"loan", "recoverable-advance"}
+MONEY_TYPES = {"grant", "loan", "recoverable-advance", "cee", "other"}
+
+
+class FinancingError(ValueError):
+    """Input the arithmetic cannot accept; ``str()`` is French."""
+
+
+@dataclass
+class FundingLine:
+    funder: str
+    scheme_id: str
+    scheme_title: str
+    kind: str                          # "grant" or "loan"
+    amount: Decimal | None = None      # None: « à compléter »
+    rate: Decimal | None = None        # the scheme's published maximum rate (percent)
+    ceiling: Decimal | None = None     # the scheme's amount_max
+    share: Decimal | None = None       # percent of the total cost, set at the end
+    capped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FinancingPlan:
+    budget: Decimal | None
+    cap_rate: Decimal                  # percent of the cost public grants may reach
+    cap_label: str
+    grants: list[FundingLine]
+    loans: list[FundingLine]
+    self_financing: Decimal | None
+    self_financing_share: Decimal | None
+    min_self_financing: Decimal | None
+    warnings: list[str]
+    missing: list[str]
+
+    @property
+    def cap_amount(self) -> Decimal | None:
+        return None if self.budget is None else floor_cent(self.budget * self.cap_rate / HUNDRED)
+
+    @property
+    def grants_total(self) -> Decimal | None:
+        if self.budget is None or any(line.amount is None for line in self.grants):
+            return None
+        return sum((line.amount for line in self.grants), Decimal(0))
+
+    @property
+    def complete(self) -> bool:
+        return self.self_financing is not None
+
+
+@dataclass
+class SchedulePeriod:
+    label: str
+    months: int
+    amount: Decimal | None
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+def to_decimal(value, what: str = "montant") -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise FinancingError(f"{what} invalide « {value} »")
+    try:
+        number = Decimal(str(value).replace(NBSP, "").replace(" ", "").replace(",", "."))
+    except ArithmeticError:
+        raise FinancingError(f"{what} invalide « {value} »") from None
+    if not number.is_finite():
+        raise FinancingError(f"{what} invalide « {value} »")
+    return number
+
+
+def floor_cent(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def format_eur(value: Decimal | None) -> str:
+    """``Decimal('48000')`` -> ``'48 000,00 €'`` (no-break spaces)."""
+    if value is None:
+        return ""
+    value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if value < 0 else ""
+    units, cents = f"{abs(value):.2f}".split(".")
+    groups = []
+    while units:
+        groups.insert(0, units[-3:])
+        units = units[:-3]
+    return f"{sign}{NBSP.join(groups)},{cents}{NBSP}€"
+
+
+def format_pct(value: Decimal | None) -> str:
+    """``Decimal('40')`` -> ``'40,00 %'``."""
+    if value is None:
+        return ""
+    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):.2f}".replace(".", ",") + f"{NBSP}%"
+
+
+def format_rate(value: Decimal | None) -> str:
+    """A published rate as printed by funders: ``'40 %'``, ``'37,5 %'``."""
+    if value is None:
+        return ""
+    text = f"{Decimal(value).normalize():f}".replace(".", ",")
+    return f"{text}{NBSP}%"
+
+
+# -- the plan --------------------------------------------------------------------------------
+
+def cap_for(chef_de_file: bool = False, exception: str | None = None) -> tuple[Decimal, str]:
+    """The maximum share of public grants (percent) and a French sentence saying why."""
+    if exception:
+        if exception not in EXCEPTIONS:
+            raise FinancingError(f"dérogation inconnue « {exception} » (attendu : {', '.join(EXCEPTIONS)})")
+        rule = EXCEPTIONS[exception]
+        if rule.cap is None:
+            return HUNDRED, (f"exception au plafond de l'{LEGAL_BASIS} : {rule.label}, "
+                             f"{rule.basis} ; le taux maximal est celui fixé par la dérogation")
+        return rule.cap, f"exception : {rule.label}, {rule.basis}"
+    if chef_de_file:
+        return CAP_CHEF_DE_FILE, (f"collectivité chef de file : aides publiques limitées à 70 % du coût "
+                                  f"HT, participation minimale de 30 % ({LEGAL_BASIS})")
+    return CAP_DEFAULT, (f"aides publiques limitées à 80 % du coût HT, participation minimale "
+                         f"de 20 % du maître d'ouvrage ({LEGAL_BASIS})")
+
+
+def kind_of(aid_types: Iterable[str]) -> str | None:
+    """grant / loan / None (engineering only: no money to put in the table)."""
+    types = set(aid_types)
+    if not types:
+        return "grant"
+    if types & LOAN_TYPES and "grant" not in types:
+        return "loan"
+    if types & MONEY_TYPES:
+        return "grant"
+    return None
+
+
+def funder_of(scheme) -> str:
+    funders = [f for f in (scheme.funders or []) if f.strip()]
+    return ", ".join(funders) if funders else scheme.title
+
+
+def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
+               exception: str | None = None) -> FinancingPlan:
+    """The financing plan of one action financed by ``schemes`` (the first is applied to)."""
+    budget = to_decimal(budget_ht, "budget HT")
+    if budget is not None:
+        if budget < 0:
+            raise FinancingError(f"budget HT négatif ({format_eur(budget)})")
+        budget = budget.quantize(CENT, rounding=ROUND_HALF_UP)
+        if budget == 0:
+            budget = None
+    cap_rate, cap_label = cap_for(chef_de_file, exception)
+    warnings: list[str] = []
+    missing: list[str] = []
+    if budget is None:
+        missing.append("coût total HT de l'opération (budget absent du plan)")
+    if exception and EXCEPTIONS[exception].cap is None:
+        missing.append(f"arrêté de dérogation du représentant de l'État ({EXCEPTIONS[exception].label})")
+
+    grants, loans = [], []
+    for scheme in schemes:
+        kind = kind_of(scheme.aid_types)
+        if kind is None:
+            warnings.append(f"« {scheme.title} » est une aide en ingénierie, sans montant : elle ne "
+                            f"figure pas dans le plan de financement.")
+            continue
+        line = FundingLine(funder=funder_of(scheme), scheme_id=scheme.id, scheme_title=scheme.title,
+                           kind=kind, rate=to_decimal(scheme.rate_max, "taux"),
+                           ceiling=to_decimal(scheme.amount_max, "montant maximal"))
+        if kind == "loan":
+            loans.append(line)
+        else:
+            grants.append(line)
+            _size_grant(line, budget, to_decimal(scheme.amount_min, "montant minimal"), warnings, missing)
+
+    cap_amount = None if budget is None else floor_cent(budget * cap_rate / HUNDRED)
+    if cap_amount is not None:
+        _apply_cap(grants, cap_amount, cap_rate, warnings, missing)
+
+    min_self = None if budget is None else budget - cap_amount
+    self_financing = None
+    if budget is not None and all(line.amount is not None for line in grants):
+        self_financing = budget - sum((line.amount for line in grants), Decimal(0))
+    elif budget is not None:
+        missing.append(f"montant de l'autofinancement (au moins {format_eur(min_self)})")
+    for line in loans:
+        upper = self_financing if self_financing is not None else (budget if budget is not None else None)
+        if line.ceiling is not None and (upper is None or line.ceiling < upper):
+            upper = line.ceiling
+        bound = f", au plus {format_eur(upper)}" if upper is not None else ""
+        line.notes.append(f"prêt remboursable, compté dans l'autofinancement et hors plafond des aides{bound}")
+        missing.append(f"montant de l'emprunt sollicité auprès de {line.funder}{bound}")
+
+    shares = _spread_shares(budget, [line.amount for line in grants] + [self_financing])
+    for line, share in zip(grants, shares):
+        line.share = share
+    return FinancingPlan(budget=budget, cap_rate=cap_rate, cap_label=cap_label, grants=grants,
+                         loans=loans, self_financing=self_financing,
+                         self_financing_share=shares[-1] if shares else None,
+                         min_self_financing=min_self, warnings=warnings, missing=missing)
+
+
+def _size_grant(line: FundingLine, budget: Decimal | None, amount_min: Decimal | None,
+                warnings: list[str], missing: list[str]) -> None:
+    if line.rate is None:
+        ceiling = f" (plafond du dispositif : {format_eur(line.ceiling)})" if line.ceiling is not None else ""
+        line.notes.append("taux non publié : montant à demander au financeur" + ceiling)
+        missing.append(f"montant sollicité auprès de {line.funder} (aucun taux publié){ceiling}")
+        return
+    if budget is None:
+        return
+    line.amount = floor_cent(budget * line.rate / HUNDRED)
+    if line.ceiling is not None and line.amount > line.ceiling:
+        line.amount = line.ceiling.quantize(CENT, rounding=ROUND_DOWN)
+        line.notes.append(f"limité au montant maximal du dispositif ({format_eur(line.ceiling)})")
+    if amount_min is not None and line.amount < amount_min:
+        warnings.append(f"La part de {line.funder} ({format_eur(line.amount)}) est inférieure au "
+                        f"plancher du dispositif ({format_eur(amount_min)}) : la demande risque "
+                        f"d'être irrecevable.")
+
+
+def _apply_cap(grants: list[FundingLine], cap_amount: Decimal, cap_rate: Decimal,
+               warnings: list[str], missing: list[str]) -> None:
+    known = sum((line.amount for line in grants if line.amount is not None), Decimal(0))
+    excess = known - cap_amount
+    if excess > 0:
+        warnings.append(f"Les aides calculées ({format_eur(known)}) dépassent le plafond des aides "
+                        f"publiques ({format_rate(cap_rate)} du coût HT, soit {format_eur(cap_amount)}) "
+                        f"de {format_eur(excess)} : les dernières parts sont réduites d'autant.")
+        for line in reversed(grants):
+            if excess <= 0:
+                break
+            if not line.amount:
+                continue
+            cut = min(excess, line.amount)
+            before = line.amount
+            line.amount -= cut
+            excess -= cut
+            line.capped = True
+            line.notes.append(f"réduit de {format_eur(before)} à {format_eur(line.amount)} "
+                              f"pour respecter le plafond de {format_rate(cap_rate)}")
+    if any(line.amount is None for line in grants):
+        room = max(cap_amount - known, Decimal(0))
+        warnings.append(f"Les montants à compléter ne pourront pas dépasser {format_eur(room)} au total "
+                        f"(plafond des aides publiques : {format_eur(cap_amount)}).")
+
+
+def _spread_shares(budget: Decimal | None, amounts: list[Decimal | None]) -> list[Decimal | None]:
+    """Percent of the budget per amount, to the hundredth, adding up to exactly 100 when complete."""
+    if budget is None or not budget:
+        return [None] * len(amounts)
+    exact = [None if a is None else a * HUNDRED / budget for a in amounts]
+    shares = [None if e is None else e.quantize(CENT, rounding=ROUND_DOWN) for e in exact]
+    if all(s is not None for s in shares) and sum(amounts) == budget:
+        leftover = int((HUNDRED - sum(shares)) / CENT)
+        order = sorted(range(len(shares)), key=lambda i: exact[i] - shares[i], reverse=True)
+        for i in order[:leftover]:
+            shares[i] += CENT
+    return shares
+
+
+# -- échéancier ------------------------------------------------------------------------------
+
+_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2})?\s*$|^\s*(?:\d{1,2}/)?(\d{1,2})/(\d{4})\s*$")
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+             "octobre", "novembre", "décembre")
+
+
+def parse_month(value) -> tuple[int, int] | None:
+    """'2027-03', '2027-03-15', '03/2027', '15/03/2027' or a date -> (2027, 3); None if unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.year, value.month
+    match = _MONTH_RE.match(str(value))
+    if not match:
+        return None
+    year, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+    year, month = int(year), int(month)
+    return (year, month) if 1 <= month <= 12 and 1900 < year < 2200 else None
+
+
+def month_label(value) -> str:
+    parsed = parse_month(value)
+    return f"{MONTHS_FR[parsed[1] - 1]} {parsed[0]}" if parsed else ""
+
+
+def schedule(budget: Decimal | None, debut, fin) -> list[SchedulePeriod] | None:
+    """Spending by calendar quarter, pro rata of the months of the action in each quarter.
+
+    None when the calendar is missing or unreadable. The split is linear (the drafts say so,
+    for the user to adjust); amounts add up exactly to the budget.
+    """
+    start, end = parse_month(debut), parse_month(fin)
+    if not start or not end or end < start:
+        return None
+    quarters: dict[tuple[int, int], int] = {}
+    year, month = start
+    while (year, month) <= end:
+        key = (year, (month - 1) // 3 + 1)
+        quarters[key] = quarters.get(key, 0) + 1
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    total_months = sum(quarters.values())
+    amounts: list[Decimal | None] = [None] * len(quarters)
+    if budget is not None:
+        exact = [budget * n / total_months for n in quarters.values()]
+        amounts = [floor_cent(e) for e in exact]
+        leftover = int((budget - sum(amounts)) / CENT)
+        for i in sorted(range(len(amounts)), key=lambda i: exact[i] - amounts[i], reverse=True)[:leftover]:
+            amounts[i] += CENT
+    ordinal = {1: "1er", 2: "2e", 3: "3e", 4: "4e"}
+    return [SchedulePeriod(f"{ordinal[q]} trimestre {y}", n, amount)
+            for ((y, q), n), amount in zip(quarters.items(), amounts)]

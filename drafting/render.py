@@ -1,0 +1,268 @@
+"""Render the application file: docxtpl template of the scheme's family + Jinja2 text blocks.
+
+docxtpl runs with ``autoescape=True`` and ``StrictUndefined`` (DESIGN.md: without autoescape a
+``&`` or ``<`` in a value silently deletes text). Prose blocks (``templates/blocks/*.j2``) are
+plain-text Jinja2 templates; a blank line starts a new paragraph. Only the blocks and
+variables a template really uses are computed into its list of missing pieces. The output is
+written next to its destination, checked by ``check_docx`` and only then moved into place.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from .check import check_docx
+from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
+from .family import FAMILIES, TEMPLATE_FILES, family_of
+from .financing import FinancingPlan, build_plan
+
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_SPLIT_RE = re.compile(f"({MARK_OPEN}[^{MARK_CLOSE}]*{MARK_CLOSE})")
+_SENTINELS_RE = re.compile(f"[{MARK_OPEN}{MARK_SEP}{MARK_CLOSE}]")
+
+
+class DraftError(ValueError):
+    """A draft that cannot be produced; ``str()`` is French and names the file at fault."""
+
+
+@dataclass
+class Draft:
+    path: Path
+    family: str
+    template: Path
+    financing: FinancingPlan
+    missing: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class Templates:
+    """The shipped templates, or a user's copies (same file names) taking precedence."""
+
+    def __init__(self, directory: str | Path | None = None):
+        self.user_dir = Path(directory) if directory else None
+        if self.user_dir is not None and not self.user_dir.is_dir():
+            raise DraftError(f"dossier de modèles introuvable : {self.user_dir}")
+        block_dirs = [d / "blocks" for d in (self.user_dir, SHIPPED_TEMPLATES) if d is not None]
+        self.blocks = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in block_dirs if d.is_dir()]),
+            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False,
+            trim_blocks=True, lstrip_blocks=True)
+        self.blocks.globals["a_completer"] = marker
+        self._docx_cache: dict[Path, tuple[float, bytes, set[str]]] = {}
+
+    def block_names(self) -> set[str]:
+        return {Path(name).stem for name in self.blocks.list_templates(extensions=["j2"])}
+
+    def docx_path(self, family: str) -> Path:
+        name = TEMPLATE_FILES[family]
+        if self.user_dir is not None and (self.user_dir / name).is_file():
+            return self.user_dir / name
+        path = SHIPPED_TEMPLATES / name
+        if not path.is_file():
+            raise DraftError(f"modèle introuvable : {path} (lancez templates/build_templates.py)")
+        return path
+
+    def load(self, family: str, env: jinja2.Environment):
+        """(path, template bytes, variables the template uses), cached while the file is unchanged."""
+        from docxtpl import DocxTemplate
+        path = self.docx_path(family)
+        mtime = path.stat().st_mtime
+        cached = self._docx_cache.get(path)
+        if cached is None or cached[0] != mtime:
+            blob = path.read_bytes()
+            try:
+                used = DocxTemplate(io.BytesIO(blob)).get_undeclared_template_variables(env)
+            except jinja2.TemplateSyntaxError as error:
+                raise DraftError(f"modèle {path.name} : balise mal formée ({error.message})") from None
+            except Exception as error:  # a corrupt or non-Word file: python-docx/zipfile errors vary
+                raise DraftError(f"modèle {path.name} : fichier Word illisible ({error})") from None
+            cached = self._docx_cache[path] = (mtime, blob, used)
+        return path, cached[1], cached[2]
+
+    def render_block(self, name: str, context: dict) -> str:
+        try:
+            text = self.blocks.get_template(f"{name}.j2").render(context)
+        except jinja2.TemplateSyntaxError as error:
+            raise DraftError(f"bloc de texte {error.filename or name} ligne {error.lineno} : "
+                             f"{error.message}") from None
+        except jinja2.UndefinedError as error:
+            raise DraftError(f"bloc de texte {name}.j2 : variable inconnue ({error.message})") from None
+        paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+        return PARAGRAPH.join(paragraphs)
+
+
+def _docx_env() -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+
+
+def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Templates | None = None,
+                 chef_de_file: bool | None = None, exception: str | None = None,
+                 today: dt.date | None = None, overwrite: bool = False, referential=None) -> Draft:
+    """Write the application file of ``action`` for ``schemes`` (the first is the one applied to)."""
+    if not schemes:
+        raise DraftError("aucun dispositif indiqué")
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise DraftError(f"{out} existe déjà : choisissez un autre nom avec -o ou ajoutez --ecraser")
+    templates = templates or Templates()
+    chef = plan.collectivite.chef_de_file if chef_de_file is None else chef_de_file
+    financing = build_plan(action.budget_ht, schemes, chef_de_file=chef, exception=exception)
+    family = family_of(schemes[0])
+    env = _docx_env()
+    path, blob, used = templates.load(family, env)
+    context = build_context(plan, action, schemes, financing, family=family,
+                            today=today or dt.date.today(), referential=referential)
+    for name in sorted(used & templates.block_names()):
+        context[name] = templates.render_block(name, context)
+    missing = _missing(context, used, financing)
+    context["manquants"] = missing or ["aucun élément : relisez tout de même chaque rubrique"]
+    context["famille"] = FAMILIES[family]
+    unknown = sorted(used - set(context))
+    if unknown:
+        raise DraftError(f"modèle {path.name} : variable inconnue « {unknown[0]} » (variables "
+                         f"disponibles : {', '.join(sorted(context))})")
+    _write(blob, context, env, out, path)
+    return Draft(path=out, family=family, template=path, financing=financing, missing=missing,
+                 warnings=list(financing.warnings))
+
+
+def _missing(context: dict, used: set[str], financing: FinancingPlan) -> list[str]:
+    labels = []
+    for name, value in context.items():
+        if name in used:
+            labels.extend(labels_in(value))
+    if "plan_financement" in used:
+        labels.extend(financing.missing)
+    return list(dict.fromkeys(label for label in labels if label))
+
+
+def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, template_path: Path) -> None:
+    from docxtpl import DocxTemplate
+    document = DocxTemplate(io.BytesIO(blob))
+    try:
+        document.render(context, jinja_env=env, autoescape=True)
+    except jinja2.TemplateSyntaxError as error:
+        raise DraftError(f"modèle {template_path.name} : balise mal formée ({error.message})") from None
+    except jinja2.UndefinedError as error:
+        raise DraftError(f"modèle {template_path.name} : {error.message}") from None
+    for part in document.docx.part.package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is not None:
+            _highlight_markers(element)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(prefix=".aidenum-", suffix=".docx", dir=out.parent)
+    os.close(handle)
+    try:
+        document.save(tmp_name)
+        check_docx(tmp_name)
+        os.replace(tmp_name, out)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _highlight_markers(root) -> None:
+    """Split every run holding a marker so that the marker gets its own highlighted run."""
+    while True:
+        text_node = next((t for t in root.iter(f"{W}t") if t.text and MARK_OPEN in t.text), None)
+        if text_node is None:
+            return
+        run = text_node.getparent()
+        if run is None or run.tag != f"{W}r":
+            text_node.text = _SENTINELS_RE.sub("", text_node.text)
+            continue
+        properties = run.find(f"{W}rPr")
+        before, after = _cut_run(run, text_node)
+        new_runs = [before] if before is not None else []
+        for piece in (p for p in _SPLIT_RE.split(text_node.text) if p):
+            is_marker = piece.startswith(MARK_OPEN)
+            if is_marker:
+                piece = piece[1:-1].split(MARK_SEP, 1)[0]
+            new_runs.append(_make_run(run, properties, _SENTINELS_RE.sub("", piece), is_marker))
+        if after is not None:
+            new_runs.append(after)
+        parent = run.getparent()
+        position = parent.index(run)
+        parent.remove(run)
+        for offset, new in enumerate(new_runs):
+            parent.insert(position + offset, new)
+
+
+def _make_run(run, properties, text: str, highlighted: bool):
+    new = run.makeelement(f"{W}r", {})
+    props = copy.deepcopy(properties) if properties is not None else new.makeelement(f"{W}rPr", {})
+    if highlighted:
+        for tag in (f"{W}b", f"{W}highlight"):
+            for old in props.findall(tag):
+                props.remove(old)
+        props.append(props.makeelement(f"{W}b", {}))
+        props.append(props.makeelement(f"{W}highlight", {f"{W}val": "yellow"}))
+        _order_rpr(props)
+    if len(props):
+        new.append(props)
+    node = new.makeelement(f"{W}t", {"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
+    node.text = text
+    new.append(node)
+    return new
+
+
+def _cut_run(run, text_node):
+    """The parts of ``run`` before and after ``text_node`` (line breaks, tabs, other texts)."""
+    children = [c for c in run if c.tag != f"{W}rPr"]
+    index = children.index(text_node)
+    parts = []
+    for chunk in (children[:index], children[index + 1:]):
+        if not chunk:
+            parts.append(None)
+            continue
+        new = copy.deepcopy(run)
+        for child in [c for c in new if c.tag != f"{W}rPr"]:
+            new.remove(child)
+        for child in chunk:
+            new.append(copy.deepcopy(child))
+        parts.append(new)
+    return parts
+
+
+# Word rejects a run-properties element whose children are out of the schema's order.
+_RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike",
+              "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden",
+              "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect",
+              "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang", "eastAsianLayout",
+              "specVanish", "oMath"]
+
+
+def _order_rpr(props) -> None:
+    rank = {f"{W}{name}": i for i, name in enumerate(_RPR_ORDER)}
+    children = sorted(props, key=lambda c: rank.get(c.tag, len(rank)))
+    for child in children:
+        props.remove(child)
+        props.append(child)
+
+
+def safe_filename(*parts: str, max_length: int = 80) -> str:
+    """An ASCII slug usable as a file name anywhere (no separators, no reserved names, capped)."""
+    import hashlib
+    import unicodedata
+    raw = "-".join(parts)
+    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
+    if len(slug) > max_length or slug != re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-"):
+        # lossy slug: a short hash of the original keeps two different ids from colliding
+        digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
+        slug = f"{slug[:max_length - 9].rstrip('-')}-{digest}"
+    if slug.split("-")[0] in {"con", "prn", "aux", "nul", "com1", "lpt1"}:
+        slug = f"dossier-{slug}"
+    return slug
+
+
+__all__ = ["Draft", "DraftError", "Templates", "render_draft", "safe_filename", "clean"]
