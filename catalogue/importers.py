@@ -279,7 +279,7 @@ def sniff(text: TextIO, path: Path) -> tuple[str, str]:
                 return "jsonl", str(first.get("source") or "import")
             if "name" in first:
                 return "at-jsonl", "at"
-        if path.suffix.lower() == ".jsonl" or first_line.endswith("}"):
+        if path.suffix.lower() == ".jsonl" or _second_line_is_object(head):
             return "jsonl", "import"  # a broken first line: reported as a rejected record
         return "at-api", "at"
     if head[0] == "[":
@@ -293,6 +293,14 @@ def sniff(text: TextIO, path: Path) -> tuple[str, str]:
                               f"colonnes lues : {', '.join(c[:30] for c in columns[:12])}")
     raise ImportFileError("format non reconnu : attendu un JSONL aidenum, un JSON de l'API Aides-territoires "
                           "ou un CSV exporté d'Aides-territoires")
+
+
+def _second_line_is_object(head: str) -> bool:
+    lines = [line.strip() for line in head.split("\n")[1:] if line.strip()]
+    try:
+        return bool(lines) and isinstance(json.loads(lines[0]), dict)
+    except ValueError:
+        return False
 
 
 def _delimiter(header: str) -> str:
@@ -396,7 +404,7 @@ class JsonStream:
     Memory use is bounded by the largest record, not the file."""
 
     def __init__(self, text: TextIO, chunk: int = CHUNK):
-        self.text, self.chunk = text, chunk
+        self.text, self.chunk, self.base_chunk = text, chunk, chunk
         self.buf, self.pos, self.eof = "", 0, False
         self.decoder = json.JSONDecoder()
         self.header: dict[str, Any] = {}
@@ -430,9 +438,11 @@ class JsonStream:
 
     def _expect(self, chars: str, what: str) -> str:
         char = self._peek()
-        if not char or char not in chars:
-            found = f"« {char} »" if char else "la fin du fichier"
-            raise ImportFileError(f"JSON mal formé ligne {self.line()} : {what} attendu, trouvé {found}")
+        if not char:
+            raise ImportFileError(f"JSON tronqué ligne {self.line()} : {what} attendu, mais le fichier "
+                                  "s'arrête là (téléchargement incomplet ?)")
+        if char not in chars:
+            raise ImportFileError(f"JSON mal formé ligne {self.line()} : {what} attendu, trouvé « {char} »")
         self.pos += 1
         return char
 
@@ -442,7 +452,7 @@ class JsonStream:
             try:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
                 if end < len(self.buf) or self.eof or not self._more_keep():
-                    self.pos = end
+                    self.pos, self.chunk = end, self.base_chunk
                     return value
             except json.JSONDecodeError as error:
                 if len(self.buf) - self.pos > MAX_RECORD_CHARS or not self._more_keep():
