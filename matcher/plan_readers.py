@@ -129,6 +129,8 @@ def _build_collectivite(source: str, data: dict[str, Any], referential=None) -> 
     territory = None
     if code:
         territory = territories.code_for_collectivite(kind, code)
+        if territory not in ref.territories and territories.normalise_code(code) in ref.territories:
+            territory = territories.normalise_code(code)  # e.g. a SIREN given for a commune
         if territory not in ref.territories:
             raise PlanError(f"{where} : code territoire inconnu « {code} » pour le type « {data['type']} » "
                             "(attendu : code INSEE pour une commune, un département ou une région, "
@@ -415,10 +417,13 @@ def _decode_csv(path: Path) -> str:
                         "enregistrez le fichier en « CSV UTF-8 »") from None
 
 
+_MOJIBAKE = re.compile("Ã[\u00a0-\u00bf‰€]")  # UTF-8 accents decoded as Windows-1252: « Ã© » for « é »
+
+
 def read_csv(path: str | Path, referential=None, **options) -> Plan:
     path = Path(path)
     text = _decode_csv(path)
-    if "Ã©" in text or "Ã¨" in text:
+    if _MOJIBAKE.search(text):
         raise PlanError(f"{path.name} : les accents sont abîmés (« Ã© » au lieu de « é ») : le fichier a été "
                         "converti deux fois ; réenregistrez-le en « CSV UTF-8 » depuis le tableur")
     lines = text.splitlines()
@@ -560,11 +565,12 @@ def read_docx(path: str | Path, referential=None, **options) -> Plan:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     path = Path(path)
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as error:
         raise PlanError(f"{path.name} : document Word illisible ({error})") from None
     collectivite: dict[str, Any] = {}
     actions: list[dict[str, Any]] = []
