@@ -1,0 +1,192 @@
+"""Aides-territoires API spider on saved API answers (real Drôme records, pages of 100 with next)."""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+import pytest
+import time_machine
+from conftest import FILES
+from scrapy.utils.test import get_crawler
+from spider_helpers import file_response
+
+from catalogue.aides_territoires import LICENCE, scheme_from_api
+from catalogue.model import Scheme
+from spiders.report import report_for
+from spiders.spiders.aides_territoires import AidesTerritoiresSpider
+
+PAGES = FILES / "aides_territoires"
+API = "https://aides-territoires.beta.gouv.fr/api/"
+PAGE1 = f"{API}aids/?itemsPerPage=100"
+PAGE2 = f"{API}aids/?itemsPerPage=100&page=2"
+KEY = "cle-de-test-0000"
+FROZEN = dt.datetime(2025, 3, 3, 9, 0)
+STORE_FIELDS = {"first_seen", "last_seen", "last_changed", "closed_at", "content_hash"}
+
+
+def _start(spider) -> list:
+    async def collect():
+        return [request async for request in spider.start()]
+    return asyncio.run(collect())
+
+
+def _spider(monkeypatch, referential, key=KEY, **kwargs):
+    if key is None:
+        monkeypatch.delenv("AIDES_TERRITOIRES_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("AIDES_TERRITOIRES_API_KEY", key)
+    crawler = get_crawler(AidesTerritoiresSpider)
+    spider = AidesTerritoiresSpider.from_crawler(crawler, **kwargs)
+    spider._referential = referential
+    return spider
+
+
+def _authenticated(spider):
+    [token_request] = _start(spider)
+    [first_page] = spider.parse_token(file_response(PAGES / "connexion.json", token_request.url,
+                                                    request=token_request))
+    return first_page
+
+
+def _page(spider, name, request):
+    with time_machine.travel(FROZEN, tick=False):
+        return list(spider.parse_page(file_response(PAGES / name, request.url, request=request)))
+
+
+# -- no key: skip, do not crash -----------------------------------------------------------------------
+def test_without_key_yields_nothing_and_says_why(monkeypatch, referential, caplog):
+    spider = _spider(monkeypatch, referential, key=None)
+    assert _start(spider) == []
+    assert "Aides-territoires ignorée : clé API absente" in caplog.text
+    assert "AIDES_TERRITOIRES_API_KEY" in spider.skip_reason
+    assert spider.crawler.stats.get_value("aidenum/skipped") == spider.skip_reason
+
+
+def test_blank_key_counts_as_absent(monkeypatch, referential):
+    spider = _spider(monkeypatch, referential, key="   ")
+    assert _start(spider) == [] and spider.skip_reason
+
+
+# -- token exchange -------------------------------------------------------------------------------------
+def test_key_is_exchanged_for_a_bearer_token(monkeypatch, referential):
+    spider = _spider(monkeypatch, referential)
+    [token_request] = _start(spider)
+    assert (token_request.method, token_request.url) == ("POST", f"{API}connexion/")
+    assert token_request.headers["X-AUTH-TOKEN"] == KEY.encode()
+    assert spider.skip_reason == ""
+    first_page = _authenticated(spider)
+    token = json.loads((PAGES / "connexion.json").read_text())["token"]
+    assert spider.token == token
+    assert first_page.url == PAGE1
+    assert first_page.headers["Authorization"] == f"Bearer {token}".encode()
+    assert first_page.callback == spider.parse_page
+
+
+def test_api_key_argument_wins_over_the_environment(monkeypatch, referential):
+    spider = _spider(monkeypatch, referential, key="cle-env", api_key="cle-argument")
+    [token_request] = _start(spider)
+    assert token_request.headers["X-AUTH-TOKEN"] == b"cle-argument"
+
+
+def test_refused_key_stops_with_a_french_reason(monkeypatch, referential, caplog):
+    spider = _spider(monkeypatch, referential)
+    [token_request] = _start(spider)
+    refused = file_response(PAGES / "aids-unexpected.json", token_request.url, status=403, request=token_request)
+    assert list(spider.parse_token(refused)) == []
+    assert "clé API refusée" in caplog.text
+    assert spider.crawler.stats.get_value("aidenum/auth_error") == "clé API refusée par Aides-territoires"
+
+
+# -- pages of aids ----------------------------------------------------------------------------------------
+def test_pages_follow_next_and_map_every_field(monkeypatch, referential):
+    spider = _spider(monkeypatch, referential)
+    first_page = _authenticated(spider)
+    results = _page(spider, "aids-page-1.json", first_page)
+    items, [next_request] = results[:2], results[2:]
+    assert next_request.url == PAGE2
+    assert next_request.headers["Authorization"] == first_page.headers["Authorization"]
+    assert [i["id"] for i in items] == ["at:162", "at:338"]
+
+    results2 = _page(spider, "aids-page-2.json", next_request)
+    assert [i["id"] for i in results2] == ["at:650"]      # the broken record is dropped, no next page
+    items += results2
+
+    records = {r["id"]: r for name in ("aids-page-1.json", "aids-page-2.json")
+               for r in json.loads((PAGES / name).read_text(encoding="utf-8"))["results"]}
+    for item, page_url in zip(items, (PAGE1, PAGE1, PAGE2)):
+        record = records[int(item["id"].split(":")[1])]
+        # one mapping for the API, shared with `aidenum catalogue import`
+        expected = scheme_from_api(record, referential).to_dict()
+        assert set(item) == set(expected) - STORE_FIELDS
+        for key in set(item) - {"raw"}:
+            assert item[key] == expected[key], key
+        assert item["raw"] == dict(record, _api_page=page_url)
+        Scheme.from_dict(item)
+
+    first, second, third = items
+    # every field of the first record, as the API labels map to our vocabularies
+    assert first["source"] == "at" and first["title"] == "Développement d’une alimentation de proximité"
+    assert first["url"] == first["application_url"] == \
+        "https://collectivites.ladrome.fr/service/developpement-dune-alimentation-de-proximite/"
+    assert first["beneficiaries"] == ["commune", "epci", "association", "private-person"]
+    assert first["aid_types"] == ["technical-engineering"]
+    assert (first["perimeter"], first["perimeter_label"]) == ("DEP:26", "Drôme")
+    assert first["recurrence"] == "ongoing" and first["is_call_for_project"] is False
+    assert first["funders"] == ["Chambre d’agriculture de la Drôme"] and first["themes"] == ["Alimentation"]
+    assert first["description"].startswith("OPÉRATIONS CONCERNÉES\nActions favorisant l’accès")
+    assert "<" not in first["description"] and "&#8230;" not in first["description"]
+    assert first["contact"].startswith("Chambre d’Agriculture de la Drôme\nService Alimentation et Tourisme")
+    assert (first["start_date"], first["deadline"]) == (None, None)
+    assert (first["rate_min"], first["rate_max"], first["amount_min"], first["amount_max"]) == (None,) * 4
+    assert first["licence"] == LICENCE
+    assert second["beneficiaries"] == ["commune", "epci", "public-org"]
+    assert second["funders"] == ["Conseil Départemental de la Drôme"]
+    assert third["title"] == "Approvisionnement en produits locaux avec la plateforme Agrilocal"
+    for item in items:
+        assert Scheme.from_dict(item).status(FROZEN.date()) == "open"
+
+
+def test_invalid_record_is_reported_with_its_field(monkeypatch, referential, caplog):
+    spider = _spider(monkeypatch, referential)
+    request = _authenticated(spider).replace(url=PAGE2)
+    _page(spider, "aids-page-2.json", request)
+    assert "aide ignorée" in caplog.text and "at:99650" in caplog.text and "Atlantide" in caplog.text
+    assert spider.crawler.stats.get_value("aidenum/invalid_records") == 1
+    report = report_for(spider.crawler)
+    assert report.invalid["perimeter"] == 1 and report.items_seen == 1
+
+
+def test_unexpected_json_is_a_layout_error(monkeypatch, referential, caplog):
+    spider = _spider(monkeypatch, referential)
+    assert _page(spider, "aids-unexpected.json", _authenticated(spider)) == []
+    assert "page illisible" in caplog.text
+    assert spider.crawler.stats.get_value("aidenum/layout_errors") == 1
+
+
+def test_expired_token_is_renewed_once(monkeypatch, referential, caplog):
+    spider = _spider(monkeypatch, referential)
+    page_request = _authenticated(spider).replace(url=PAGE2)
+    expired = file_response(PAGES / "aids-unexpected.json", PAGE2, status=401, request=page_request)
+    [token_request] = spider.parse_page(expired)
+    assert token_request.url == f"{API}connexion/" and token_request.method == "POST"
+    [retried] = spider.parse_token(file_response(PAGES / "connexion.json", token_request.url,
+                                                 request=token_request, meta=token_request.meta),
+                                   **token_request.cb_kwargs)
+    assert retried.url == PAGE2 and retried.dont_filter
+    assert retried.headers["Authorization"] == f"Bearer {spider.token}".encode()
+    # a second 401 is not retried forever
+    assert list(spider.parse_page(file_response(PAGES / "aids-unexpected.json", PAGE2, status=401,
+                                                request=retried))) == []
+    assert spider.crawler.stats.get_value("aidenum/auth_error") == "jeton refusé"
+
+
+@pytest.mark.parametrize("start_url", ["http://127.0.0.1:8765/api", "http://127.0.0.1:8765/api/"])
+def test_start_url_is_the_api_root_and_next_stays_on_it(monkeypatch, referential, start_url):
+    spider = _spider(monkeypatch, referential, start_url=start_url)
+    [token_request] = _start(spider)
+    assert token_request.url == "http://127.0.0.1:8765/api/connexion/"
+    first_page = _authenticated(spider)
+    assert first_page.url == "http://127.0.0.1:8765/api/aids/?itemsPerPage=100"
+    *_, next_request = _page(spider, "aids-page-1.json", first_page)
+    assert next_request.url == "http://127.0.0.1:8765/api/aids/?itemsPerPage=100&page=2"
