@@ -9,6 +9,7 @@ import click
 
 from commands import catalogue as catalogue_commands
 from commands import crawl as crawl_commands
+from commands import draft as draft_commands
 from commands import eval as eval_commands
 from commands import watch as watch_commands
 
@@ -34,6 +35,7 @@ def cli():
 
 cli.add_command(catalogue_commands.catalogue)
 cli.add_command(crawl_commands.crawl)
+cli.add_command(draft_commands.draft)
 cli.add_command(eval_commands.eval_command)
 cli.add_command(watch_commands.digest)
 cli.add_command(watch_commands.calendar)

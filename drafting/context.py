@@ -209,6 +209,7 @@ def _financing_notes(financing: FinancingPlan) -> list[str]:
     notes = [f"Plafond des aides publiques : {clean(financing.cap_label)}."]
     if financing.budget is not None:
         notes.append(f"Participation minimale du maître d'ouvrage : {format_eur(financing.min_self_financing)}.")
+    notes.extend(f"{clean(note)}." for note in financing.notes)
     for line in financing.grants + financing.loans:
         for note in line.notes:
             notes.append(f"{clean(line.funder)} : {clean(note)}.")

@@ -23,7 +23,7 @@ def family_of(scheme) -> str:
     """Checked in this order: the State grants' forms are the strictest, then FEDER, then BdT."""
     source = fold(scheme.source or "")
     names = fold(" ".join([scheme.title or "", scheme.name_initial or "", *scheme.programmes]))
-    if source in ("dsil", "detr") or _DSIL_RE.search(names):
+    if source in ("dsil", "detr") or scheme.id.startswith(("dsil", "detr")) or _DSIL_RE.search(names):
         return "dsil-detr"
     if source.startswith("feder") or scheme.id.startswith("feder") or _FEDER_RE.search(names):
         return "feder"

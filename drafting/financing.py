@@ -91,6 +91,7 @@ class FinancingPlan:
     min_self_financing: Decimal | None
     warnings: list[str]
     missing: list[str]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def cap_amount(self) -> Decimal | None:
@@ -234,8 +235,9 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
             _size_grant(line, budget, to_decimal(scheme.amount_min, "montant minimal"), warnings, missing)
 
     cap_amount = None if budget is None else floor_cent(budget * cap_rate / HUNDRED)
+    notes: list[str] = []
     if cap_amount is not None:
-        _apply_cap(grants, cap_amount, cap_rate, warnings, missing)
+        _apply_cap(grants, cap_amount, cap_rate, warnings, notes)
 
     min_self = None if budget is None else budget - cap_amount
     self_financing = None
@@ -257,7 +259,7 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
     return FinancingPlan(budget=budget, cap_rate=cap_rate, cap_label=cap_label, grants=grants,
                          loans=loans, self_financing=self_financing,
                          self_financing_share=shares[-1] if shares else None,
-                         min_self_financing=min_self, warnings=warnings, missing=missing)
+                         min_self_financing=min_self, warnings=warnings, missing=missing, notes=notes)
 
 
 def _size_grant(line: FundingLine, budget: Decimal | None, amount_min: Decimal | None,
@@ -280,7 +282,7 @@ def _size_grant(line: FundingLine, budget: Decimal | None, amount_min: Decimal |
 
 
 def _apply_cap(grants: list[FundingLine], cap_amount: Decimal, cap_rate: Decimal,
-               warnings: list[str], missing: list[str]) -> None:
+               warnings: list[str], notes: list[str]) -> None:
     known = sum((line.amount for line in grants if line.amount is not None), Decimal(0))
     excess = known - cap_amount
     if excess > 0:
@@ -301,8 +303,8 @@ def _apply_cap(grants: list[FundingLine], cap_amount: Decimal, cap_rate: Decimal
                               f"pour respecter le plafond de {format_rate(cap_rate)}")
     if any(line.amount is None for line in grants):
         room = max(cap_amount - known, Decimal(0))
-        warnings.append(f"Les montants à compléter ne pourront pas dépasser {format_eur(room)} au total "
-                        f"(plafond des aides publiques : {format_eur(cap_amount)}).")
+        notes.append(f"Les montants d'aide à compléter ne pourront pas dépasser {format_eur(room)} au total "
+                     f"(plafond des aides publiques : {format_eur(cap_amount)})")
 
 
 def _spread_shares(budget: Decimal | None, amounts: list[Decimal | None]) -> list[Decimal | None]:

@@ -1,0 +1,148 @@
+"""`aidenum draft`: write the Word application file of an action for one or several schemes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import UserError, progress, user_errors
+
+DEROGATIONS = ("renovation-urbaine", "patrimoine", "calamite", "renovation-energetique-ecoles")
+
+
+@click.command("draft")
+@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--action", "-a", "action_id", metavar="ID", help="Action du plan à financer (par ex. A1).")
+@click.option("--scheme", "-s", "scheme_ids", metavar="ID", multiple=True,
+              help="Dispositif sollicité (identifiant du catalogue, par ex. dsil:…). Répétable : le "
+                   "premier choisit le modèle de dossier, les suivants sont les cofinanceurs du plan "
+                   "de financement.")
+@click.option("--all", "all_actions", is_flag=True,
+              help="Un dossier pour chaque action et chacun de ses meilleurs dispositifs (voir --top).")
+@click.option("--top", type=click.IntRange(1, 20), default=1, show_default=True,
+              help="Avec --all : nombre de dispositifs retenus par action.")
+@click.option("--output", "-o", type=click.Path(path_type=Path),
+              help="Fichier .docx à écrire (ou dossier, avec --all : « dossiers » par défaut).")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier de modèles personnalisés (mêmes noms de fichiers que templates/ : "
+                   "dsil-detr.docx, feder.docx, bdt.docx, generique.docx, blocks/*.j2).")
+@click.option("--chef-de-file", is_flag=True,
+              help="La collectivité est chef de file : aides publiques plafonnées à 70 % au lieu de 80 %.")
+@click.option("--derogation", type=click.Choice(DEROGATIONS),
+              help="Exception documentée au plafond des aides (CGCT L1111-10) ; la dérogation "
+                   "préfectorale s'ajoute aux pièces à fournir.")
+@click.option("--ecraser", is_flag=True, help="Remplacer un dossier déjà présent (sinon : refus).")
+@user_errors
+def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, chef_de_file,
+          derogation, ecraser):
+    """Rédiger le dossier de demande d'aide (Word) d'une action du plan.
+
+    \b
+    Exemples :
+      aidenum draft plan.yaml --action A1 --scheme dsil:dep22-2027
+      aidenum draft plan.yaml -a A1 -s feder-bretagne:numerique -s dsil:dep22-2027 -o dossier.docx
+      aidenum draft plan.yaml --all --top 2 -o dossiers/
+
+    Le modèle dépend du dispositif : DSIL/DETR, FEDER, Banque des Territoires ou générique.
+    Le plan de financement respecte le plafond légal des aides publiques (80 %, 70 % pour un
+    chef de file, article L1111-10 du CGCT) ; un prêt compte dans l'autofinancement. Rien
+    n'est inventé : ce que seule la collectivité sait (signataire, dates du conseil, devis…)
+    est surligné « à compléter » et listé à la fin du document.
+
+    Code de sortie : 0 si tous les dossiers sont écrits, 1 sinon (message en français).
+    """
+    from drafting.render import Templates
+
+    if all_actions and (action_id or scheme_ids):
+        raise UserError("--all rédige un dossier par action et dispositif : ne le combinez pas avec "
+                        "--action ou --scheme")
+    if not all_actions and not (action_id and scheme_ids):
+        raise UserError("indiquez --action et au moins un --scheme (ou --all pour tout le plan) ; "
+                        "voir « aidenum draft --help »")
+    from matcher.plan import load_plan
+    loaded = load_plan(plan)
+    templates = Templates(templates_dir)
+    options = {"templates": templates, "chef_de_file": True if chef_de_file else None,
+               "exception": derogation, "overwrite": ecraser, "referential": _referential()}
+    if all_actions:
+        _draft_all(loaded, top, output or Path("dossiers"), options)
+    else:
+        _draft_one(loaded, action_id, scheme_ids, output, options)
+
+
+def _referential():
+    from catalogue import territory
+    return territory.load()
+
+
+def _draft_one(plan, action_id, scheme_ids, output, options) -> None:
+    from catalogue.store import Catalogue
+    from drafting.render import render_draft, safe_filename
+    action = plan.action(action_id)
+    with Catalogue() as cat:
+        schemes = [_scheme(cat, scheme_id) for scheme_id in scheme_ids]
+    name = safe_filename("dossier", action.id, schemes[0].id) + ".docx"
+    if output is None:
+        output = Path(name)
+    elif output.is_dir() or str(output).endswith(("/", "\\")):
+        output = output / name
+    elif output.suffix.lower() != ".docx":
+        raise UserError(f"{output} : le dossier doit être un fichier .docx")
+    result = render_draft(plan, action, schemes, output, **options)
+    _report(result, action.id, schemes[0].id)
+
+
+def _scheme(cat, scheme_id: str):
+    scheme = cat.get(scheme_id)
+    if scheme is not None:
+        return scheme
+    import difflib
+    ids = [s.id for s in cat.all()]
+    if not ids:
+        raise UserError(f"dispositif « {scheme_id} » introuvable : le catalogue est vide "
+                        f"(importez-le avec « aidenum catalogue import FICHIER »)")
+    close = difflib.get_close_matches(scheme_id, ids, n=3, cutoff=0.5)
+    hint = f" ; vouliez-vous dire : {', '.join(close)} ?" if close else ""
+    raise UserError(f"dispositif « {scheme_id} » absent du catalogue{hint}")
+
+
+def _draft_all(plan, top: int, directory: Path, options) -> None:
+    from drafting.render import DraftError, render_draft, safe_filename
+    from drafting.financing import FinancingError
+    from matcher.engine import Matcher
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory} existe et n'est pas un dossier : --all écrit un fichier par "
+                        f"action et dispositif dans un dossier")
+    matcher = Matcher(referential=options["referential"])
+    matcher.ensure_index()
+    written, failures, empty, taken = 0, [], [], set()
+    with progress(plan.actions, "Rédaction des dossiers") as actions:
+        for action in actions:
+            matches = matcher.match_action(plan.collectivite, action, top=top)
+            if not matches:
+                empty.append(action.id)
+            for match in matches:
+                name = safe_filename(action.id, match.scheme.id)
+                if name in taken:  # two ids slugged alike: keep both files
+                    name = safe_filename(action.id, match.scheme.id, "bis")
+                taken.add(name)
+                try:
+                    result = render_draft(plan, action, [match.scheme], directory / f"{name}.docx", **options)
+                except (DraftError, FinancingError) as error:
+                    failures.append(f"{action.id} / {match.scheme.id} : {error}")
+                    continue
+                written += 1
+                _report(result, action.id, match.scheme.id)
+    for action_id in empty:
+        click.echo(f"{action_id} : aucun dispositif accessible trouvé, pas de dossier", err=True)
+    click.echo(f"{written} dossier(s) écrit(s) dans {directory}")
+    if failures:
+        raise UserError(f"{len(failures)} dossier(s) non écrit(s) :\n  " + "\n  ".join(failures))
+
+
+def _report(result, action_id: str, scheme_id: str) -> None:
+    from drafting.family import FAMILIES
+    click.echo(f"Dossier écrit : {result.path} (modèle {FAMILIES[result.family]}, "
+               f"{len(result.missing)} élément(s) à compléter)")
+    for warning in result.warnings:
+        click.echo(f"Attention ({action_id}, {scheme_id}) : {warning}", err=True)
