@@ -1,0 +1,226 @@
+"""`aidenum digest` and `aidenum calendar`: the weekly watch of a plan."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from .common import UserError, progress, user_errors
+
+FORMATS = ("terminal", "markdown", "html")
+
+
+def make_matcher():
+    """The real matcher, its index rebuilt first if the catalogue changed since (a weekly crawl
+    just did). Unit tests replace this function with a stand-in."""
+    from matcher.engine import Matcher
+    matcher = Matcher()
+    try:
+        matcher.ensure_index()
+    except RuntimeError as error:
+        raise UserError(f"index des dispositifs indisponible : {error}") from None
+    return matcher
+
+
+def _today(value: dt.datetime | None) -> dt.date:
+    return value.date() if value else dt.date.today()
+
+
+def _open_catalogue():
+    from catalogue.store import Catalogue
+    catalogue = Catalogue()
+    if not catalogue.runs() or catalogue.count() == 0:
+        catalogue.close()
+        raise UserError("le catalogue est vide : aucune collecte ni aucun import n'a encore eu lieu "
+                        "(lancez « aidenum crawl » ou « aidenum catalogue import FICHIER »)")
+    return catalogue
+
+
+def _load_plan(path: str):
+    from matcher.plan import load_plan
+    return load_plan(path)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _progress(label: str):
+    return lambda iterable: progress(iterable, label)
+
+
+@click.command()
+@click.argument("plan", type=click.Path(dir_okay=False))
+@click.option("--since", "since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
+              help="Changements depuis cette date.")
+@click.option("--last-run", "last_run", is_flag=True,
+              help="Changements depuis le dernier résumé écrit ou envoyé pour ce plan (par défaut).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
+              help="Présentation du résumé.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Écrire le résumé dans ce fichier.")
+@click.option("--envoyer", is_flag=True, help="Envoyer le résumé par e-mail (texte + HTML) via SMTP.")
+@click.option("--a", "--destinataire", "recipients", multiple=True, metavar="ADRESSE",
+              help="Destinataire de l'e-mail (répétable).")
+@click.option("--renvoyer", is_flag=True, help="Renvoyer un résumé déjà envoyé à ces destinataires.")
+@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
+              help="Date du jour à utiliser (par défaut : aujourd'hui).")
+@click.option("--top", type=click.IntRange(1, 500), default=50, show_default=True,
+              help="Nombre de dispositifs examinés par action.")
+@user_errors
+def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, date, top):
+    """Résumé de veille : ce qui a changé pour les actions du PLAN.
+
+    Pour chaque action : dispositifs nouveaux, modifiés (avec ce qui a changé : date limite, taux,
+    montant, bénéficiaires, territoire, texte), rouverts, qui ferment dans moins de 30 jours, ou
+    clôturés depuis la veille précédente. Seuls les dispositifs accessibles à la collectivité et
+    correspondant à l'action sont retenus.
+
+    \b
+    Période : --since AAAA-MM-JJ, ou --last-run (par défaut) = depuis le dernier résumé
+    écrit (-o) ou envoyé (--envoyer) ; l'affichage à l'écran n'est pas enregistré.
+    Sans résumé précédent, les 7 derniers jours sont couverts (et c'est indiqué).
+
+    \b
+    Envoi : --envoyer --a destinataire@exemple.fr ; serveur lu dans AIDENUM_SMTP_HOST,
+    AIDENUM_SMTP_PORT, AIDENUM_SMTP_STARTTLS (oui/non), AIDENUM_SMTP_USER,
+    AIDENUM_SMTP_PASSWORD, AIDENUM_SMTP_FROM. Un même résumé n'est jamais envoyé deux fois
+    au même destinataire, sauf avec --renvoyer.
+    """
+    from watch import digest as digests
+    from watch import mail, render
+    from watch.state import StateError, WatchState
+
+    if since and last_run:
+        raise click.UsageError("--since et --last-run s'excluent : choisissez l'un ou l'autre.")
+    if recipients and not envoyer:
+        raise click.UsageError("--a n'a de sens qu'avec --envoyer.")
+    settings = None
+    if envoyer:
+        if not recipients:
+            raise click.UsageError("--envoyer demande au moins un destinataire : --a adresse@exemple.fr")
+        try:
+            for address in recipients:
+                mail.check_address(address, "--a")
+            settings = mail.SmtpSettings.from_env()
+        except mail.MailError as error:
+            raise UserError(str(error)) from None
+    today = _today(date)
+    plan_obj = _load_plan(plan)
+    try:
+        state = WatchState()
+    except StateError as error:
+        raise UserError(str(error)) from None
+    key = digests.plan_key(plan_obj)
+    catalogue = _open_catalogue()
+    try:
+        if since:
+            period = digests.period_since(catalogue, since.date())
+        else:
+            period = digests.period_last_run(catalogue, state.last_digest(key), today)
+        if period.note:
+            click.echo(period.note, err=True)
+        from catalogue import territory
+        referential = territory.load()
+        result = digests.build_digest(plan_obj, catalogue, make_matcher(), period, today, top=top,
+                                      perimeter_label=referential.label,
+                                      progress=_progress("Résumé des actions"))
+        runs = catalogue.runs()
+        updated = runs[-1]["finished_at"] or runs[-1]["started_at"]
+    finally:
+        catalogue.close()
+
+    text = render.render(result, "terminal" if fmt == "terminal" else fmt, catalogue_updated=updated)
+    delivered = False
+    if output:
+        _write_atomically(Path(output), text.encode("utf-8"))
+        click.echo(f"Résumé écrit dans {output} ({result.summary_fr()}).", err=True)
+        delivered = True
+    elif not envoyer:
+        click.echo(text, nl=False)
+
+    failure = None
+    if envoyer:
+        already = state.sent(result.id)
+        targets = [r for r in recipients if renvoyer or r.lower() not in already]
+        skipped = [r for r in recipients if r not in targets]
+        for address in skipped:
+            click.echo(f"Résumé déjà envoyé à {address} le {already[address.lower()][:16].replace('T', ' à ')} : "
+                       "pas de nouvel envoi (utilisez --renvoyer pour l'envoyer à nouveau).", err=True)
+        if targets:
+            message = mail.build_message(
+                settings.sender, targets, render.subject(result),
+                render.render(result, "terminal", catalogue_updated=updated),
+                render.render(result, "html", catalogue_updated=updated), result.id)
+            try:
+                refused = mail.send(message, settings)
+            except mail.MailError as error:
+                raise UserError(f"{error}. Le résumé n'est pas marqué comme envoyé.") from None
+            received = [r for r in targets if r not in refused]
+            if received:
+                state.record_sent(result.id, received, dt.datetime.now().replace(microsecond=0).isoformat())
+                click.echo(f"Résumé envoyé à {', '.join(received)} ({result.summary_fr()}).", err=True)
+                delivered = True
+            if refused:
+                failure = ("destinataire(s) refusé(s) par le serveur SMTP : "
+                           + " ; ".join(f"{a} ({reply})" for a, reply in refused.items()))
+        else:
+            delivered = True
+
+    if delivered and not since:
+        state.record_digest(key, result.record())
+    if delivered:
+        state.save()
+    if failure:
+        raise UserError(failure)
+
+
+@click.command()
+@click.argument("plan", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              metavar="FICHIER.ics", help="Fichier iCalendar à écrire.")
+@click.option("--rappel-jours", "reminder_days", type=click.IntRange(0, 365), default=14, show_default=True,
+              help="Rappel ce nombre de jours avant chaque date limite.")
+@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
+              help="Date du jour à utiliser (par défaut : aujourd'hui).")
+@click.option("--top", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Nombre de dispositifs retenus par action.")
+@user_errors
+def calendar(plan, output, reminder_days, date, top):
+    """Calendrier des dates limites des dispositifs retenus pour le PLAN (.ics).
+
+    Un événement « journée entière » par dispositif à la date de clôture, avec les actions du
+    plan concernées, l'adresse de la page et un rappel --rappel-jours avant. Le fichier
+    s'importe dans Outlook, Thunderbird, Google Agenda… ; le réimporter met à jour les
+    événements au lieu de les dupliquer.
+    """
+    from watch import calendar as ics
+    from watch.digest import plan_key
+
+    today = _today(date)
+    plan_obj = _load_plan(plan)
+    catalogue = _open_catalogue()
+    try:
+        deadlines, undated = ics.collect_deadlines(plan_obj, catalogue, make_matcher(), today, top=top)
+    finally:
+        catalogue.close()
+    if not deadlines:
+        extra = f" ({len(undated)} dispositif(s) permanent(s) ou sans date limite)" if undated else ""
+        raise UserError(f"aucun dispositif retenu pour ce plan n'a de date limite à venir{extra} : "
+                        "aucun fichier écrit")
+    data = ics.build_calendar(deadlines, plan_key(plan_obj), plan_obj.collectivite.nom, reminder_days)
+    _write_atomically(Path(output), data)
+    message = (f"{len(deadlines)} échéance(s) écrite(s) dans {output}, rappel {reminder_days} jour(s) avant.")
+    if undated:
+        message += f" {len(undated)} dispositif(s) permanent(s) ou sans date limite non inscrit(s)."
+    click.echo(message, err=True)

@@ -1,0 +1,281 @@
+"""Assemble the per-plan digest: for each action, the matched schemes that are new, changed,
+reopened, closing soon or closed over a period.
+
+Only schemes the matcher returns for the action are reported, so only schemes the
+collectivité may apply to and that fit the action. Each scheme appears once per action, in
+the first category that applies (closed, new, reopened, changed, closing soon); its days left
+are shown whatever the category.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from catalogue.model import Scheme
+from catalogue.vocabularies import fold
+
+from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
+
+CATEGORIES = {
+    "new": "Nouveaux dispositifs",
+    "changed": "Dispositifs modifiés",
+    "reopened": "Dispositifs rouverts",
+    "closing": "Clôture dans moins de 30 jours",
+    "closed": "Clôturés sur la période",
+}
+DEFAULT_FALLBACK_DAYS = 7
+DEFAULT_TOP = 50
+
+
+class MatcherLike(Protocol):
+    def match_action(self, collectivite, action, top: int = 10, include_closed: bool = False,
+                     today: dt.date | None = None) -> list[Any]: ...
+
+
+@dataclass
+class Period:
+    """The span a digest covers: changes after run ``after_run`` (or since ``since``) up to
+    run ``until_run``; deadlines passed on or after ``since`` count as closures."""
+    since: dt.date
+    until_run: int
+    after_run: int | None = None
+    previous_digest: str | None = None   # date of the previous digest, when there is one
+    note: str = ""                       # what was assumed, said to the user
+
+    @property
+    def label(self) -> str:
+        if self.previous_digest:
+            return f"depuis la veille du {_fr_date(self.previous_digest)}"
+        return f"depuis le {self.since.strftime('%d/%m/%Y')}"
+
+
+@dataclass
+class DigestItem:
+    scheme: Scheme
+    category: str
+    score: float | None = None
+    why: str = ""
+    changes: list[FieldChange] = field(default_factory=list)
+    days_left: int | None = None
+    closing_soon: bool = False
+    reason: str = ""                 # why a scheme is reported closed
+
+    @property
+    def topics(self) -> list[str]:
+        return topics_of(self.changes)
+
+
+@dataclass
+class ActionDigest:
+    id: str
+    titre: str
+    items: list[DigestItem] = field(default_factory=list)
+
+    def groups(self) -> list[tuple[str, str, list[DigestItem]]]:
+        """(category, French heading, items) for the non-empty categories, in reading order."""
+        out = []
+        for key, heading in CATEGORIES.items():
+            items = [i for i in self.items if i.category == key]
+            if items:
+                out.append((key, heading, items))
+        return out
+
+
+@dataclass
+class Digest:
+    plan_key: str
+    collectivite: str
+    today: dt.date
+    period: Period
+    actions: list[ActionDigest]
+    generated_at: str
+
+    @property
+    def empty(self) -> bool:
+        return not any(a.items for a in self.actions)
+
+    def counts(self) -> dict[str, int]:
+        """Distinct schemes per category, over all actions."""
+        seen: dict[str, set[str]] = {key: set() for key in CATEGORIES}
+        for action in self.actions:
+            for item in action.items:
+                seen[item.category].add(item.scheme.id)
+        return {key: len(ids) for key, ids in seen.items()}
+
+    @property
+    def id(self) -> str:
+        """Same plan, period, day and content -> same id: what "already sent" is checked on."""
+        payload = {
+            "plan": self.plan_key, "today": self.today.isoformat(), "since": self.period.since.isoformat(),
+            "after_run": self.period.after_run, "until_run": self.period.until_run,
+            "items": [[a.id, i.scheme.id, i.category, i.scheme.content_hash] for a in self.actions for i in a.items],
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:20]
+
+    def summary_fr(self) -> str:
+        if self.empty:
+            return "rien à signaler"
+        words = {"new": ("nouveau", "nouveaux"), "changed": ("modifié", "modifiés"),
+                 "reopened": ("rouvert", "rouverts"), "closing": ("clôture proche", "clôtures proches"),
+                 "closed": ("clôturé", "clôturés")}
+        return ", ".join(f"{n} {words[k][n > 1]}" for k, n in self.counts().items() if n)
+
+    def record(self) -> dict:
+        """What the state keeps of a delivered digest (the next --last-run starts from it)."""
+        return {"id": self.id, "date": self.today.isoformat(), "since": self.period.since.isoformat(),
+                "after_run": self.period.after_run, "until_run": self.period.until_run,
+                "generated_at": self.generated_at, "counts": self.counts()}
+
+
+def plan_key(plan) -> str:
+    """Stable identity of a plan across file moves: its collectivité (name, type, territory)."""
+    col = plan.collectivite
+    name = re.sub(r"[^a-z0-9]+", "-", fold(col.nom)).strip("-")
+    return f"{name}|{col.type}|{col.territory or col.code or ''}"
+
+
+# -- the period ----------------------------------------------------------------------------------
+def last_run_id(catalogue) -> int:
+    runs = catalogue.runs()
+    return runs[-1]["id"] if runs else 0
+
+
+def period_since(catalogue, since: dt.date) -> Period:
+    return Period(since=since, until_run=last_run_id(catalogue))
+
+
+def period_last_run(catalogue, previous: dict | None, today: dt.date,
+                    fallback_days: int = DEFAULT_FALLBACK_DAYS) -> Period:
+    """Since the previous delivered digest of this plan.
+
+    A digest asked again the same day with no new catalogue run is the same digest (same
+    period), so a job run twice does not produce a second, different one. With no previous
+    digest the last ``fallback_days`` days are used, and said."""
+    until = last_run_id(catalogue)
+    if previous is None:
+        since = today - dt.timedelta(days=fallback_days)
+        note = (f"Aucune veille précédente enregistrée pour ce plan : le résumé couvre les {fallback_days} "
+                f"derniers jours (depuis le {since.strftime('%d/%m/%Y')}).")
+        return Period(since=since, until_run=until, note=note)
+    if previous["until_run"] == until and previous["date"] == today.isoformat():
+        return Period(since=dt.date.fromisoformat(previous["since"]), until_run=until,
+                      after_run=previous["after_run"], previous_digest=_previous_of(previous),
+                      note="Aucune nouvelle collecte depuis le résumé de ce jour : même résumé.")
+    return Period(since=dt.date.fromisoformat(previous["date"]), until_run=until,
+                  after_run=previous["until_run"], previous_digest=previous["date"])
+
+
+def _previous_of(record: dict) -> str | None:
+    return record["since"] if record.get("after_run") is not None else None
+
+
+# -- assembly ------------------------------------------------------------------------------------
+def build_digest(plan, catalogue, matcher: MatcherLike, period: Period, today: dt.date,
+                 top: int = DEFAULT_TOP, perimeter_label=None, progress=None) -> Digest:
+    """The digest of ``plan`` for ``period``; ``progress`` wraps the action loop (a bar)."""
+    rows = catalogue.changes_since("" if period.after_run is not None else period.since.isoformat())
+    events = catalogue_events([r for r in rows if r[3] <= period.until_run], after_run=period.after_run)
+    actions_out = []
+    iterate = progress(plan.actions) if progress else _NoBar(plan.actions)
+    with iterate as actions:
+        for action in actions:
+            entry = ActionDigest(action.id, action.titre)
+            matches = matcher.match_action(plan.collectivite, action, top=top, include_closed=True, today=today)
+            for match in matches:
+                scheme = catalogue.get(match.scheme.id) or match.scheme
+                item = _classify(scheme, events.get(scheme.id), period, today, catalogue, perimeter_label)
+                if item is None:
+                    continue
+                item.score = getattr(match, "score", None)
+                item.why = _why_text(getattr(match, "why", ""))
+                entry.items.append(item)
+            entry.items.sort(key=_item_order)
+            actions_out.append(entry)
+    return Digest(plan_key(plan), plan.collectivite.nom, today, period, actions_out,
+                  dt.datetime.now().replace(microsecond=0).isoformat())
+
+
+def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, perimeter_label) -> DigestItem | None:
+    status = scheme.status(today)
+    item = DigestItem(scheme, "", days_left=scheme.days_left(today), closing_soon=status == "closing-soon")
+    if status == "closed":
+        if event is not None and event.kind == "closed":
+            item.category, item.reason = "closed", f"retiré de sa source le {_fr_date(event.at)}"
+        elif scheme.archived and event is not None:
+            item.category, item.reason = "closed", "archivé par sa source"
+        elif scheme.deadline and period.since <= scheme.deadline < today:
+            item.category, item.reason = "closed", f"date limite du {scheme.deadline.strftime('%d/%m/%Y')} passée"
+        else:
+            return None
+        if event is not None and event.kind == "changed":
+            item.changes = _changes(scheme, period, catalogue, perimeter_label) or []
+        return item
+    if event is not None and event.kind in ("changed", "reopened"):
+        item.changes = _changes(scheme, period, catalogue, perimeter_label)
+        if event.kind == "changed":
+            if item.changes is None:      # no version before the period: it is new to the user
+                item.category, item.changes = "new", []
+            elif not item.changes:        # changed and changed back: nothing to say
+                return _closing_or_none(item)
+            else:
+                item.category = "changed"
+        else:
+            item.category, item.changes = "reopened", item.changes or []
+        return item
+    if event is not None and event.kind == "new":
+        item.category = "new"
+        return item
+    return _closing_or_none(item)
+
+
+def _closing_or_none(item: DigestItem) -> DigestItem | None:
+    if item.closing_soon:
+        item.category = "closing"
+        return item
+    return None
+
+
+def _changes(scheme: Scheme, period: Period, catalogue, perimeter_label) -> list[FieldChange] | None:
+    versions = catalogue.versions(scheme.id)
+    if period.after_run is not None:
+        old = version_before(versions, run_id=period.after_run)
+    else:
+        old = version_before(versions, at=period.since.isoformat())
+    if old is None:
+        return None
+    return diff_versions(old, scheme.to_dict(with_raw=False), perimeter_label)
+
+
+def _item_order(item: DigestItem):
+    if item.category == "closing":
+        return (item.days_left if item.days_left is not None else 10**6, item.scheme.title)
+    return (-(item.score or 0.0), item.scheme.title)
+
+
+def _why_text(why) -> str:
+    if isinstance(why, (list, tuple)):
+        return " ; ".join(str(w) for w in why if w)
+    return str(why or "")
+
+
+def _fr_date(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+class _NoBar:
+    def __init__(self, iterable):
+        self.iterable = iterable
+
+    def __enter__(self):
+        return self.iterable
+
+    def __exit__(self, *exc):
+        return False
