@@ -13,8 +13,9 @@ from .common import UserError, user_errors
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="Tableau lisible ou JSON pour d'autres outils.")
 @click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False), default=None,
-              help="Évaluer sur ce catalogue JSONL (par ex. data/catalogue.jsonl), chargé dans un "
-                   "dossier temporaire ; sans cette option, le catalogue d'AIDENUM_HOME.")
+              help="Évaluer sur ce catalogue (JSONL aidenum, JSON ou CSV Aides-territoires, par ex. "
+                   "data/catalogue.jsonl), chargé dans un dossier temporaire ; sans cette option, "
+                   "le catalogue d'AIDENUM_HOME.")
 @user_errors
 def eval_command(gold, top, output_format, catalogue_file):
     """Mesurer la qualité des correspondances sur un jeu d'évaluation annoté.
@@ -34,9 +35,9 @@ def eval_command(gold, top, output_format, catalogue_file):
     from pathlib import Path
 
     from catalogue import territory
+    from catalogue.importers import import_file
     from catalogue.store import Catalogue
-    from matcher.evaluate import (evaluate, load_gold, load_jsonl_into, report_json, report_table,
-                                  unknown_labels)
+    from matcher.evaluate import evaluate, load_gold, report_json, report_table, unknown_labels
 
     referential = territory.load()
     gold_set = load_gold(gold, referential=referential)
@@ -45,7 +46,9 @@ def eval_command(gold, top, output_format, catalogue_file):
         if catalogue_file:
             home = Path(temporary)
             with Catalogue(home / "catalogue.sqlite") as catalogue:
-                load_jsonl_into(catalogue_file, catalogue)
+                loaded = import_file(catalogue_file, catalogue, strict=True, referential=referential)
+            if loaded.error:
+                raise UserError(loaded.summary_fr())
         with Catalogue(home / "catalogue.sqlite" if home else None) as catalogue:
             known = {scheme.id for scheme in catalogue.all()}
             if not known:

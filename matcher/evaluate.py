@@ -283,30 +283,3 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
 
 def _num(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
-
-
-def load_jsonl_into(path: str | Path, catalogue) -> int:
-    """Import a catalogue JSONL (our export shape) into ``catalogue``; French error per line."""
-    from catalogue.model import Scheme, SchemeError
-    from catalogue.store import upsert_all
-
-    path = Path(path)
-    if not path.exists():
-        raise PlanError(f"catalogue introuvable : {path}")
-    schemes = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                schemes.append(Scheme.from_dict(json.loads(line)))
-            except json.JSONDecodeError as error:
-                raise PlanError(f"{path.name}, ligne {number} : JSON invalide ({error.msg})") from None
-            except SchemeError as error:
-                raise PlanError(f"{path.name}, ligne {number} : {error}") from None
-    by_source: dict[str, list] = {}
-    for scheme in schemes:
-        by_source.setdefault(scheme.source, []).append(scheme)
-    for source, items in by_source.items():
-        upsert_all(catalogue, source, items, label=f"évaluation : {path.name}")
-    return len(schemes)
