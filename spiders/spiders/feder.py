@@ -305,12 +305,12 @@ class FederSpider(SchemeSpider):
         return rates[0] if rates else None
 
     def _parse_amount_min(self, page) -> float | None:
-        match = re.search(r"plancher[^€\n]{0,80}?€|minimum[^€\n%]{0,60}?€", self._amount_text(page), re.I)
+        match = re.search(r"plancher[^€\n]{0,80}?(?:€|euros?\b)|minimum[^€\n%]{0,60}?(?:€|euros?\b)", self._amount_text(page), re.I)
         amounts = find_amounts(match.group(0)) if match else []
         return amounts[-1] if amounts else None
 
     def _parse_amount_max(self, page) -> float | None:
-        match = re.search(r"plafond(?:née?)?[^€\n%]{0,80}?€", self._amount_text(page), re.I)
+        match = re.search(r"plafond(?:née?)?[^€\n%]{0,80}?(?:€|euros?\b)", self._amount_text(page), re.I)
         amounts = find_amounts(match.group(0)) if match else []
         return amounts[-1] if amounts else None
 
