@@ -173,16 +173,20 @@ class Matcher:
         parts: dict[tuple[str, ...], _Part] = {}
         weak_stems: set[str] = set()
         concepts, expansions = ([], []) if kind == "naive" else self.thesaurus.expand(stems)
+        in_phrases: set[str] = set()   # words of a multi-word concept found in the text
         for phrase, concept in concepts:
             if concept.weak:
                 weak_stems.update(phrase.stems)
+            elif len(phrase.stems) > 1:
+                in_phrases.update(phrase.stems)
         for stem, count in counts.items():
             in_title = stem in title_stems
             weight = (TITLE_WEIGHT if in_title else 1.0) + 0.1 * min(count - 1, 3)
             # a title word is a concept of the action; a description word adds to the score
             # but only makes a match when it is a thesaurus object (below)
             meaningful = "always" if in_title or kind == "naive" else "never"
-            if stem.isdigit() or len(stem) < 2:
+            if stem.isdigit() or len(stem) < 2 or stem in in_phrases:
+                # « information » of « système d'information »: the phrase is the concept
                 meaningful = "never"
             if kind == "full" and stem in self._generic:
                 weight, meaningful = GENERIC_WEIGHT, "never"
@@ -284,7 +288,8 @@ class Matcher:
             fields_seen |= fields_
             where = ", ".join(FIELD_LABELS[f] for f in FIELD_WEIGHTS if f in fields_)
             if part.kind == "synonyme":
-                synonyms.append(f"« {part.trigger} » ≈ « {part.label} » (synonyme, trouvé dans : {where})")
+                importance = sum(FIELD_WEIGHTS[f] for f in fields_)
+                synonyms.append((importance, f"« {part.trigger} » ≈ « {part.label} » (synonyme, trouvé dans : {where})"))
                 terms.append(f"{part.trigger} ≈ {part.label}")
             else:
                 words.append((part.query.weight * len(fields_), f"« {part.label} » ({where})"))
@@ -293,7 +298,8 @@ class Matcher:
         if words:
             words.sort(key=lambda pair: -pair[0])
             why.append("Mots de l'action retrouvés : " + ", ".join(w for _, w in words[:8]))
-        why.extend(synonyms[:4])
+        synonyms.sort(key=lambda pair: -pair[0])
+        why.extend(sentence for _, sentence in synonyms[:4])
         why.extend(_facts(scheme, today, self.referential))
         why.extend(note[0].upper() + note[1:] for note in notes)
         matched_fields = [f for f in FIELD_WEIGHTS if f in fields_seen]

@@ -190,3 +190,100 @@ def test_start_url_is_the_api_root_and_next_stays_on_it(monkeypatch, referential
     assert first_page.url == "http://127.0.0.1:8765/api/aids/?itemsPerPage=100"
     *_, next_request = _page(spider, "aids-page-1.json", first_page)
     assert next_request.url == "http://127.0.0.1:8765/api/aids/?itemsPerPage=100&page=2"
+
+
+# -- end to end: `aidenum crawl aides_territoires` in a subprocess against a loopback API --------------
+class _LoopbackApi:
+    """A loopback Aides-territoires API: POST connexion/ checks the key, GET aids/ checks the token."""
+
+    def __init__(self):
+        self.token = json.loads((PAGES / "connexion.json").read_text())["token"]
+        self.hits = []
+
+    def __enter__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        import threading
+
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, status, body, content_type="application/json"):
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                api.hits.append(("POST", self.path))
+                if self.path == "/api/connexion/" and self.headers.get("X-AUTH-TOKEN") == KEY:
+                    return self._send(200, (PAGES / "connexion.json").read_bytes())
+                self._send(403, b'{"detail": "cle invalide"}')
+
+            def do_GET(self):
+                api.hits.append(("GET", self.path))
+                if self.path == "/robots.txt":
+                    return self._send(200, b"User-agent: *\nDisallow:\n", "text/plain")
+                if self.headers.get("Authorization") != f"Bearer {api.token}":
+                    return self._send(401, b'{"detail": "jeton absent"}')
+                page = {"/api/aids/?itemsPerPage=100": "aids-page-1.json",
+                        "/api/aids/?itemsPerPage=100&page=2": "aids-page-2.json"}.get(self.path)
+                if page is None:
+                    return self._send(404, b"{}")
+                self._send(200, (PAGES / page).read_bytes())
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        host, port = self.server.server_address[:2]
+        self.root = f"http://{host}:{port}/api/"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _crawl_at(home, root, key):
+    from crawl_helpers import FAST_SETTINGS, run_aidenum
+
+    args = ["crawl", "aides_territoires", "--start-url", root]
+    for name, value in FAST_SETTINGS.items():
+        args += ["--set", f"{name}={value}"]
+    return run_aidenum(args, home, env={"AIDES_TERRITOIRES_API_KEY": key} if key else {})
+
+
+def test_crawl_end_to_end_on_a_loopback_api(aidenum_home, monkeypatch):
+    from crawl_helpers import catalogue_rows
+
+    monkeypatch.delenv("AIDES_TERRITOIRES_API_KEY", raising=False)
+    with _LoopbackApi() as api:
+        result = _crawl_at(aidenum_home, api.root, KEY)
+    assert ("POST", "/api/connexion/") in api.hits
+    assert ("GET", "/api/aids/?itemsPerPage=100&page=2") in api.hits
+    assert "collecte réussie" in result.stdout, result.stdout + result.stderr
+    assert "3 fiches valides" in result.stdout
+    assert "Atlantide" in result.stdout                      # the dropped record is named in the report
+    rows = catalogue_rows(aidenum_home)
+    assert sorted(rows) == ["at:162", "at:338", "at:650"]
+    assert rows["at:162"]["perimeter"] == "DEP:26" and rows["at:162"]["aid_types"] == ["technical-engineering"]
+
+
+def test_crawl_without_key_is_skipped_not_failed(aidenum_home, monkeypatch):
+    monkeypatch.delenv("AIDES_TERRITOIRES_API_KEY", raising=False)
+    with _LoopbackApi() as api:
+        result = _crawl_at(aidenum_home, api.root, None)
+    assert api.hits == []                                   # not even robots.txt: nothing to fetch
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "collecte ignorée" in result.stdout and "clé API absente" in result.stdout
+
+
+def test_crawl_with_a_refused_key_fails(aidenum_home, monkeypatch):
+    monkeypatch.delenv("AIDES_TERRITOIRES_API_KEY", raising=False)
+    with _LoopbackApi() as api:
+        result = _crawl_at(aidenum_home, api.root, "mauvaise-cle")
+    assert ("POST", "/api/connexion/") in api.hits
+    assert not any(method == "GET" and path.startswith("/api/aids/") for method, path in api.hits)
+    assert result.returncode != 0

@@ -198,3 +198,17 @@ def test_news_without_listing_card_still_parses():
     [item] = spider.parse_scheme(file_response(PAGES / (url.rsplit("/", 1)[-1] + ".html"), url + "?xtor=RSS-7"))
     assert item["url"] == url and item["raw"]["card"] == {}
     assert item["title"].startswith("La Banque des Territoires mobilise 270 M€")
+
+
+def test_crawl_end_to_end_on_a_loopback_mirror(aidenum_home):
+    """`aidenum crawl banque_des_territoires --start-url …` in a subprocess: every saved page lands."""
+    from crawl_helpers import bdt_mirror, catalogue_rows, crawl
+
+    with bdt_mirror() as mirror:
+        result = crawl(aidenum_home, "banque_des_territoires", mirror.url("/dispositifs-nationaux"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "6 fiches valides" in result.stdout
+    rows = catalogue_rows(aidenum_home)
+    assert sorted(rows) == sorted(EXPECTED)
+    hubs = rows["bdt:ami-hubs-pour-un-numerique-inclusif"]
+    assert (hubs["amount_max"], hubs["deadline"], hubs["aid_types"]) == (250000.0, "2021-06-30", ["grant"])

@@ -150,3 +150,21 @@ def test_every_field(crawl, scheme_id):
     assert list(raw["sections"]) == want["sections"]
     scheme = Scheme.from_dict(item)
     assert scheme.status(FROZEN.date()) == want["status"]
+
+
+def test_crawl_end_to_end_on_a_loopback_mirror(aidenum_home):
+    """`aidenum crawl france_num --start-url …` in a subprocess: the three fiches land."""
+    from crawl_helpers import Mirror, catalogue_rows, crawl
+
+    pages = {"/aides-financieres": (PAGES / "aides-financieres.html").read_bytes(),
+             "/aides-financieres?page=1": (PAGES / "aides-financieres-page-2.html").read_bytes()}
+    for slug in (GARANTIE, CHEQUE, AAP):
+        pages[f"/aides-financieres/{slug}"] = (PAGES / f"{slug}.html").read_bytes()
+    with Mirror(pages, rewrite=(SITE,)) as mirror:
+        result = crawl(aidenum_home, "france_num", mirror.url("/aides-financieres"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 fiches valides" in result.stdout
+    rows = catalogue_rows(aidenum_home)
+    assert sorted(rows) == sorted(EXPECTED)
+    assert rows[f"francenum:{CHEQUE}"]["archived"] is True
+    assert rows[f"francenum:{GARANTIE}"]["amount_min"] == 5000.0

@@ -1,0 +1,191 @@
+"""`aidenum match`, `aidenum search`, `aidenum index`: find the schemes that fund each action.
+
+Heavy machinery (Whoosh, the referential, the catalogue) is imported inside the functions so
+that ``aidenum --help`` stays instant; nothing here imports Scrapy.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from .common import UserError, is_terminal, user_errors
+
+FORMATS = ["table", "json", "csv", "html"]
+
+
+def _today(value: str | None) -> dt.date:
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UserError(f"date invalide « {value} » (attendu AAAA-MM-JJ, par ex. 2027-03-01)") from None
+
+
+def _matcher():
+    """A matcher whose index is up to date with the catalogue (rebuilt with a message if not)."""
+    from catalogue import store
+    from matcher.engine import Matcher
+    home = store.home()
+    with store.Catalogue(home / store.DB_NAME) as cat:
+        if cat.count() == 0:
+            raise UserError(f"le catalogue de {home} est vide : importez d'abord des dispositifs "
+                            "(aidenum catalogue import FICHIER)")
+    matcher = Matcher(home)
+    result = _build(matcher, force=False)
+    if result is not None:
+        click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {_fr(result.seconds, 1)} s.",
+                   err=True)
+    return matcher
+
+
+def _build(matcher, force: bool):
+    if not is_terminal():
+        return matcher.ensure_index(force=force)
+    from catalogue import store
+    with store.Catalogue(matcher.home / store.DB_NAME) as cat:
+        total = cat.count()
+    with click.progressbar(length=total, label="Indexation du catalogue", file=sys.stderr, show_pos=True) as bar:
+        return matcher.ensure_index(force=force, on_document=lambda: bar.update(1))
+
+
+def _fr(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}".replace(".", ",")
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        except OSError as error:
+            raise UserError(f"impossible d'écrire « {output} » : {error.strerror}") from None
+        click.echo(f"Rapport écrit dans {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "") -> str:
+    from matcher import report
+    if fmt == "json":
+        return report.to_json(sections, today)
+    if fmt == "csv":
+        return report.to_csv(sections, today)
+    if fmt == "html":
+        return report.to_html(sections, today, title, subtitle)
+    return report.to_table(sections, today)
+
+
+@click.command("match")
+@click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 200),
+              help="Nombre de dispositifs proposés par action.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table (terminal), json, csv ou html (rapport imprimable).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Écrire le résultat dans ce fichier.")
+@click.option("--include-closed", is_flag=True, help="Montrer aussi les dispositifs clôturés.")
+@click.option("--exclusions", "show_exclusions", is_flag=True,
+              help="Lister aussi les dispositifs écartés par les filtres, avec la raison.")
+@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@user_errors
+def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
+    """Trouver, pour chaque action du PLAN, les dispositifs auxquels la collectivité peut prétendre.
+
+    Le PLAN est un fichier YAML, CSV, XLSX ou DOCX. Seuls les dispositifs ouverts à la
+    collectivité (type de bénéficiaire, territoire, date limite) sont proposés, classés du
+    plus pertinent au moins pertinent, avec la raison de chaque proposition.
+
+    \b
+    Exemples :
+      aidenum match data/plans/plan-exemple.yaml
+      aidenum match plan.xlsx --top 5 --format html -o rapport.html
+      aidenum match plan.yaml --format json --date 2027-01-15
+      aidenum match plan.yaml --exclusions
+    """
+    from matcher.plan import load_plan
+    from matcher.report import ActionResult
+    today = _today(date_)
+    plan = load_plan(plan_path)
+    matcher = _matcher()
+    sections = []
+    for action in plan.actions:
+        matches = matcher.match_action(plan.collectivite, action, top=top, include_closed=include_closed,
+                                       today=today)
+        excluded = matcher.exclusions(plan.collectivite, action, today=today) if show_exclusions else []
+        sections.append(ActionResult(action.id, action.titre, matches, action.axe, action.description,
+                                     action.budget_ht, excluded))
+    title = f"Financements du plan numérique — {plan.collectivite.nom}"
+    _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions"), output)
+
+
+def _collectivite_for(value: str):
+    """``--pour TYPE:CODE`` (commune:35238, epci:200069193, departement:35, region:53)."""
+    from catalogue import territory
+    from matcher.plan import Collectivite, PlanError, collectivite_type
+    kind, sep, code = value.partition(":")
+    if not sep or not code.strip():
+        raise UserError(f"--pour « {value} » : attendu TYPE:CODE, par ex. commune:35238 ou epci:200069193")
+    try:
+        slug = collectivite_type(kind, "--pour")
+    except PlanError as error:
+        raise UserError(str(error)) from None
+    referential = territory.load()
+    code_ = territory.code_for_collectivite(slug, code)
+    place = referential.get(code_)
+    return Collectivite(nom=place.name, type=slug, code=code.strip(), territory=place.code)
+
+
+@click.command("search")
+@click.argument("text", metavar="TEXTE")
+@click.option("--pour", "pour", metavar="TYPE:CODE",
+              help="Ne garder que les dispositifs ouverts à cette collectivité (commune:35238, epci:200069193, "
+                   "departement:35, region:53).")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 200), help="Nombre de résultats.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Écrire le résultat dans ce fichier.")
+@click.option("--include-closed", is_flag=True, help="Montrer aussi les dispositifs clôturés.")
+@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@user_errors
+def search(text, pour, top, fmt, output, include_closed, date_):
+    """Chercher des dispositifs par un texte libre.
+
+    \b
+    Exemples :
+      aidenum search "vidéoprotection des bâtiments communaux"
+      aidenum search "tiers-lieu numérique" --pour epci:200067460
+      aidenum search "fibre très haut débit" --pour commune:22093 --format json
+    """
+    from matcher.report import ActionResult
+    if not text.strip():
+        raise UserError("texte de recherche vide")
+    today = _today(date_)
+    collectivite = _collectivite_for(pour) if pour else None
+    matcher = _matcher()
+    matches = matcher.search(text, collectivite, top=top, include_closed=include_closed, today=today)
+    heading = f"Recherche « {text} »" + (f" pour {collectivite.nom}" if collectivite else "")
+    _write(_render([ActionResult("", heading, matches)], fmt, today, heading), output)
+
+
+@click.command("index")
+@user_errors
+def index():
+    """(Re)construire l'index de recherche à partir du catalogue.
+
+    L'index est reconstruit automatiquement par « aidenum match » quand le catalogue a changé ;
+    cette commande le force et affiche le débit.
+
+    \b
+    Exemple :
+      aidenum index
+    """
+    from catalogue import store
+    from matcher.engine import Matcher
+    matcher = Matcher(store.home())
+    result = _build(matcher, force=True)
+    click.echo(f"Index construit : {result.count} dispositifs en {_fr(result.seconds, 2)} s "
+               f"({_fr(result.rate, 0)} dispositifs/s).")
+
+
+COMMANDS = (match, search, index)

@@ -1,0 +1,138 @@
+"""Output of ``aidenum match`` / ``aidenum search``: terminal table, JSON, CSV, printable HTML.
+
+JSON is a contract other tools rely on (DESIGN.md)::
+
+    {"actions": [{"id", "titre", "matches": [{"rank", "scheme_id", "title", "url", "score",
+                  "deadline", "why", ...}]}]}
+
+Extra keys inside an action or a match are allowed; those listed are always present.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalogue.model import SOURCES
+from catalogue.vocabularies import AID_TYPES, STATUSES
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+CSV_COLUMNS = ["action_id", "action_titre", "rang", "dispositif_id", "titre", "url", "score", "date_limite",
+               "jours_restants", "statut", "financeurs", "types_aide", "taux_max", "montant_max", "perimetre",
+               "pourquoi"]
+
+
+@dataclass
+class ActionResult:
+    """One section of a report: an action (or a free-text search) and its matches."""
+    id: str
+    titre: str
+    matches: list
+    axe: str = ""
+    description: str = ""
+    budget_ht: float | None = None
+    exclusions: list = field(default_factory=list)
+
+
+def match_dict(match, today: dt.date) -> dict:
+    s = match.scheme
+    return {
+        "rank": match.rank,
+        "scheme_id": s.id,
+        "title": s.title,
+        "url": s.url or s.application_url,
+        "score": match.score,
+        "deadline": s.deadline.isoformat() if s.deadline else None,
+        "why": list(match.why),
+        "days_left": s.days_left(today),
+        "status": s.status(today),
+        "source": s.source,
+        "funders": list(s.funders),
+        "aid_types": list(s.aid_types),
+        "perimeter": s.perimeter,
+        "rate_min": s.rate_min,
+        "rate_max": s.rate_max,
+        "amount_min": s.amount_min,
+        "amount_max": s.amount_max,
+        "matched_terms": list(match.matched_terms),
+        "matched_fields": list(match.matched_fields),
+    }
+
+
+def to_json(sections: list[ActionResult], today: dt.date) -> str:
+    actions = []
+    for section in sections:
+        item = {"id": section.id, "titre": section.titre,
+                "matches": [match_dict(m, today) for m in section.matches]}
+        if section.exclusions:
+            item["exclusions"] = [{"scheme_id": e.scheme.id, "title": e.scheme.title, "reason": e.reason}
+                                  for e in section.exclusions]
+        actions.append(item)
+    return json.dumps({"actions": actions}, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(sections: list[ActionResult], today: dt.date) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for section in sections:
+        for m in section.matches:
+            s = m.scheme
+            writer.writerow([
+                section.id, section.titre, m.rank, s.id, s.title, s.url or s.application_url,
+                f"{m.score:.2f}".replace(".", ","), f"{s.deadline:%d/%m/%Y}" if s.deadline else "",
+                "" if s.days_left(today) is None else s.days_left(today), STATUSES[s.status(today)],
+                " | ".join(s.funders), " | ".join(AID_TYPES.get(t, t) for t in s.aid_types),
+                _num(s.rate_max), _num(s.amount_max), s.perimeter, " | ".join(m.why),
+            ])
+    return out.getvalue()
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:g}".replace(".", ",")
+
+
+def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None) -> str:
+    """A readable French listing for the terminal."""
+    width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
+    lines: list[str] = []
+    for section in sections:
+        heading = f"Action {section.id} — {section.titre}" if section.id else section.titre
+        lines += ["", heading, "═" * min(len(heading), width)]
+        if not section.matches:
+            lines.append("  Aucun dispositif accessible ne correspond à cette action.")
+        for m in section.matches:
+            s = m.scheme
+            lines.append(f"{m.rank:>3}. {s.title}  [{s.id}]")
+            lines.append(f"     score {m.score:.1f} · {STATUSES[s.status(today)]}"
+                         + (f" · {s.url or s.application_url}" if (s.url or s.application_url) else ""))
+            for sentence in m.why:
+                lines.extend(textwrap.wrap(sentence, width=width, initial_indent="     • ",
+                                           subsequent_indent="       "))
+        if section.exclusions:
+            lines.append(f"  Dispositifs écartés ({len(section.exclusions)}) :")
+            for e in section.exclusions[:10]:
+                lines.extend(textwrap.wrap(f"{e.scheme.title} [{e.scheme.id}] — {e.reason}", width=width,
+                                           initial_indent="     – ", subsequent_indent="       "))
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: str = "") -> str:
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    template = env.get_template("report.html.j2")
+    return template.render(
+        title=title, subtitle=subtitle, today=f"{today:%d/%m/%Y}", sections=sections,
+        status_label=lambda s: STATUSES[s.status(today)], status=lambda s: s.status(today),
+        sources=SOURCES, budget=_euros,
+    )
+
+
+def _euros(value) -> str:
+    return "" if value is None else f"{value:,.0f} € HT".replace(",", "\u202f")

@@ -1,0 +1,102 @@
+"""The French analyzer and the thesaurus."""
+from __future__ import annotations
+
+import pytest
+
+from matcher import thesaurus
+from matcher.analysis import analyze, light_stem
+
+
+def test_elisions_straight_and_typographic_apostrophes():
+    assert analyze("l'école") == analyze("L’école") == analyze("école") == ["ecol"]
+    assert analyze("qu'il s'agisse d'une commune") == analyze("agisse une commune")
+    assert analyze("aujourd'hui") == ["aujourdhui"]
+
+
+def test_accents_are_folded():
+    assert analyze("Dématérialisation") == analyze("dematerialisation")
+    assert analyze("cœur de ville") == analyze("coeur ville")
+
+
+def test_stop_words_include_les():
+    assert analyze("les communes et les écoles de la ville") == analyze("communes écoles ville")
+    assert "les" not in analyze("les")
+
+
+@pytest.mark.parametrize("words", [
+    ("numérique", "numériques"),
+    ("collectivité", "collectivités"),
+    ("dématérialisation", "dématérialiser", "dématérialisée", "dématérialisées"),
+    ("équipement", "équipements", "équiper"),
+    ("réseau", "réseaux"),
+    ("citoyen", "citoyenne", "citoyens"),
+    ("données", "donnée"),
+    ("sécurité", "sécuriser", "sécurisé"),
+])
+def test_light_stemming_conflates_inflections(words):
+    assert len({tuple(analyze(w)) for w in words}) == 1, [analyze(w) for w in words]
+
+
+def test_stemming_is_light_not_snowball():
+    # Snowball turns « données » into « don » and « collectivités » into « collect »
+    assert analyze("données") != analyze("don")
+    assert analyze("collectivités") != analyze("collecte")
+    assert light_stem("station") == "station"   # stem would be too short
+
+
+def test_acronyms_and_digits_are_kept():
+    assert analyze("THD ENT TNI SIG FEDER DETR") == ["thd", "ent", "tni", "sig", "feder", "detr"]
+    assert analyze("4G 5G 2027") == ["4g", "5g", "2027"]
+    assert analyze("LEADER") == ["leader"]       # an acronym is never stemmed…
+    assert analyze("leader") == ["lead"]         # …the same word in lower case is
+
+
+def test_hyphenated_compounds_index_parts_and_joined_form():
+    indexed = analyze("vidéo-protection", mode="index")
+    assert indexed == ["video", "protection", "videoprotection"]
+    assert analyze("vidéo-protection") == analyze("vidéoprotection") == ["videoprotection"]
+    assert analyze("e-administration", mode="index") == ["eadministr"]
+
+
+def test_shipped_thesaurus_covers_the_digital_vocabulary():
+    t = thesaurus.load()
+    origins = {c.group for c in t.concepts}
+    assert origins == {True, False}     # Aides-territoires rows and aidenum rows
+    found, added = t.expand(analyze("Déployer la vidéoprotection et le très haut débit"))
+    added_texts = {e.phrase.text for e in added}
+    assert "vidéosurveillance" in added_texts
+    assert "fibre" in added_texts and "THD" in added_texts
+    found, added = t.expand(analyze("lutter contre l'illectronisme"))
+    assert {"médiation numérique", "inclusion numérique"} <= {e.phrase.text for e in added}
+
+
+def test_thesaurus_expands_term_to_synonyms_and_synonym_back_to_term(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("action;terme;synonymes;origine\n"
+                    "0;vidéosurveillance;caméra surveillance,télésurveillance;aides-territoires\n"
+                    "1;installer;déployer;aides-territoires\n", encoding="utf-8")
+    t = thesaurus.read(path)
+    _, added = t.expand(analyze("vidéosurveillance"))
+    assert [e.phrase.text for e in added] == ["caméra surveillance", "télésurveillance"]
+    _, added = t.expand(analyze("télésurveillance"))
+    assert [e.phrase.text for e in added] == ["vidéosurveillance"]   # one hop, no sibling
+    found, added = t.expand(analyze("déployer"))
+    assert found[0][1].weak and [e.phrase.text for e in added] == ["installer"]
+
+
+def test_multi_word_phrase_must_be_contiguous(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("action;terme;synonymes\n0;très haut débit;fibre\n", encoding="utf-8")
+    t = thesaurus.read(path)
+    assert t.expand(analyze("très haut débit"))[1]
+    assert not t.expand(analyze("débit très haut"))[1]
+
+
+def test_bad_thesaurus_file_gives_french_error(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("terme;synonymes\nx;y\n", encoding="utf-8")
+    with pytest.raises(thesaurus.ThesaurusError, match="en-tête attendu"):
+        thesaurus.read(path)
+    path.write_text("action;terme;synonymes\n2;x;y\n", encoding="utf-8")
+    with pytest.raises(thesaurus.ThesaurusError, match="ligne 2"):
+        thesaurus.read(path)
