@@ -237,7 +237,8 @@ def _list_detail(name: str, before: list[str], after: list[str]) -> str:
     return " ; ".join(parts) or "ordre modifié"
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+# « : » and « ; » are left alone: French puts them inside sentences (« Thématique : numérique »)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _sentences(text: str) -> list[str]:
