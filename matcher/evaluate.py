@@ -267,11 +267,11 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
         lines.append("")
         lines.append("Gain du moteur complet sur la référence : " + ", ".join(gains))
     lines += ["", "Par profil :"]
-    lines.append(f"{'profil':34} {'mode':18} {'nDCG':>6} {'rappel':>7} {'MRR':>6} {'viol.':>6}")
+    lines.append(f"{'profil':44} {'mode':18} {'nDCG':>6} {'rappel':>7} {'MRR':>6} {'viol.':>6}")
     for profile in gold.profiles:
         for report in reports:
             s = report.summary(profile.id)
-            lines.append(f"{(profile.id + ' – ' + profile.label)[:34]:34} {names.get(report.mode, report.mode)[:18]:18} "
+            lines.append(f"{(profile.id + ' – ' + profile.label)[:44]:44} {names.get(report.mode, report.mode)[:18]:18} "
                          f"{_num(s['ndcg']):>6} {_num(s['recall']):>7} {_num(s['mrr']):>6} {s['violations']:>6}")
     if "full" in by_mode:
         broken = [(r, s, why) for r in by_mode["full"].results for s, why in r.violations]

@@ -233,3 +233,31 @@ def test_eval_help_is_french():
     result = CliRunner().invoke(cli, ["eval", "--help"])
     assert result.exit_code == 0
     assert "référence naïve" in result.output and "--catalogue" in result.output
+
+
+def test_gold_labels_name_real_schemes_of_the_shipped_sources(referential):
+    """Every labelled id exists in the catalogue built from the real data, and every label that
+    says « clôturé le <date> » matches the scheme's deadline."""
+    import re
+
+    from catalogue import snapshot
+    from conftest import SHARED_DATA
+
+    if not SHARED_DATA.exists():
+        pytest.skip("données partagées absentes")
+    schemes = {s.id: s for s in snapshot.collect(SHARED_DATA)[0]}
+    gold = load_gold(ROOT / "data" / "eval" / "gold.yaml", referential=referential)
+    assert gold.scheme_ids() <= set(schemes), sorted(gold.scheme_ids() - set(schemes))
+    months = {"janvier": 1, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7, "août": 8,
+              "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12}
+    checked = 0
+    for profile in gold.profiles:
+        for item in profile.actions:
+            for scheme_id, why in item.why.items():
+                found = re.search(r"clôturé le (\d{1,2}) (\w+) (\d{4})", why)
+                if found:
+                    day, month, year = found.groups()
+                    assert schemes[scheme_id].deadline == dt.date(int(year), months[month], int(day)), scheme_id
+                    assert item.labels[scheme_id] == 0
+                    checked += 1
+    assert checked >= 5
