@@ -12,7 +12,6 @@ from commands import crawl as crawl_commands
 from commands import draft as draft_commands
 from commands import eval as eval_commands
 from commands import plan as plan_commands
-from commands import plan as plan_commands
 from commands import match as match_commands
 from commands import watch as watch_commands
 
@@ -40,7 +39,6 @@ cli.add_command(catalogue_commands.catalogue)
 cli.add_command(crawl_commands.crawl)
 cli.add_command(draft_commands.draft)
 cli.add_command(eval_commands.eval_command)
-cli.add_command(plan_commands.plan)
 cli.add_command(plan_commands.plan)
 for _command in match_commands.COMMANDS: cli.add_command(_command)  # noqa: E701 match, search, index
 cli.add_command(watch_commands.digest)
