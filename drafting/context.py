@@ -18,6 +18,9 @@ from .financing import (FinancingPlan, format_eur, format_pct, format_rate, mont
 MARK_OPEN, MARK_SEP, MARK_CLOSE = "\ue000", "\ue002", "\ue001"
 MARKER_RE = re.compile(f"{MARK_OPEN}([^{MARK_SEP}{MARK_CLOSE}]*){MARK_SEP}([^{MARK_CLOSE}]*){MARK_CLOSE}")
 PARAGRAPH = "\a"  # docxtpl turns it into a new paragraph with the same paragraph style
+# "{{", "{%", "%}"… in user data would read as a leftover template tag in the checked output:
+# a zero-width space between the two characters keeps the text visibly intact.
+_TAG_PAIR = re.compile(r"(?<=\{)(?=[{%#])|(?<=[%#}])(?=\})")
 # XML 1.0 forbids most control characters; one of them in a plan cell would corrupt the .docx.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff"
                           f"{MARK_OPEN}{MARK_SEP}{MARK_CLOSE}]")
@@ -50,6 +53,7 @@ def clean(text) -> str:
     if text is None:
         return ""
     text = _INVALID_XML.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n"))
+    text = _TAG_PAIR.sub("\u200b", text)
     return re.sub(r"\n\s*\n\s*", PARAGRAPH, text.strip())
 
 

@@ -9,6 +9,7 @@ written next to its destination, checked by ``check_docx`` and only then moved i
 from __future__ import annotations
 
 import copy
+import functools
 import datetime as dt
 import io
 import os
@@ -100,6 +101,12 @@ class Templates:
         return PARAGRAPH.join(paragraphs)
 
 
+@functools.lru_cache(maxsize=1)
+def _referential():
+    from catalogue import territory
+    return territory.load()
+
+
 def _docx_env() -> jinja2.Environment:
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
 
@@ -120,7 +127,7 @@ def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Tem
     env = _docx_env()
     path, blob, used = templates.load(family, env)
     context = build_context(plan, action, schemes, financing, family=family,
-                            today=today or dt.date.today(), referential=referential)
+                            today=today or dt.date.today(), referential=referential or _referential())
     for name in sorted(used & templates.block_names()):
         context[name] = templates.render_block(name, context)
     missing = _missing(context, used, financing)
@@ -256,7 +263,8 @@ def safe_filename(*parts: str, max_length: int = 80) -> str:
     raw = "-".join(parts)
     ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
-    if len(slug) > max_length or slug != re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-"):
+    plain = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
+    if len(slug) > max_length or (plain and slug != plain):
         # lossy slug: a short hash of the original keeps two different ids from colliding
         digest = hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
         slug = f"{slug[:max_length - 9].rstrip('-')}-{digest}"
