@@ -14,8 +14,8 @@ import click
 
 from .common import UserError, user_errors
 
-# Runs last: it is the aggregator whose items are merged into the sources' own records.
-AGGREGATORS = ("aides_territoires",)
+# Spiders of this source run last: the aggregator's items are merged into the sources' own records.
+AGGREGATOR_SOURCE = "at"
 # Settings a developer may change with --set; obeying robots.txt is not negotiable.
 FORBIDDEN_OVERRIDES = {"ROBOTSTXT_OBEY", "ITEM_PIPELINES", "AIDENUM_HOME"}
 
@@ -50,7 +50,7 @@ def build_settings(home: Path, cache: bool, overrides: dict[str, str]):
     return settings
 
 
-def run_crawl(names: list[str], settings, spider_args: dict) -> None:
+def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: dict) -> None:
     """Run every spider in one process: the sources together, then the aggregators."""
     import asyncio
 
@@ -60,8 +60,8 @@ def run_crawl(names: list[str], settings, spider_args: dict) -> None:
     process = AsyncCrawlerProcess(settings)
     from twisted.internet import reactor
 
-    first = [n for n in names if n not in AGGREGATORS]
-    last = [n for n in names if n in AGGREGATORS]
+    first = [n for n in names if n not in aggregators]
+    last = [n for n in names if n in aggregators]
 
     async def crawl_all():
         if first:
@@ -112,7 +112,8 @@ def crawl(sources, start_url, cache, list_only, overrides):
 
     home = store.home()
     settings = build_settings(home, cache, _parse_overrides(overrides))
-    available = sorted(get_spider_loader(settings).list())
+    loader = get_spider_loader(settings)
+    available = sorted(loader.list())
     if list_only:
         click.echo("Sources disponibles : " + ", ".join(available))
         return
@@ -129,7 +130,8 @@ def crawl(sources, start_url, cache, list_only, overrides):
         (status_dir(home) / f"{name}.json").unlink(missing_ok=True)
 
     click.echo(f"Collecte de {len(names)} source(s) : {', '.join(names)}…", err=True)
-    run_crawl(names, settings, {"start_url": start_url} if start_url else {})
+    aggregators = {n for n in names if getattr(loader.load(n), "source", "") == AGGREGATOR_SOURCE}
+    run_crawl(names, aggregators, settings, {"start_url": start_url} if start_url else {})
 
     failed = []
     for name in names:

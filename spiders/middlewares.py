@@ -6,7 +6,8 @@ to decide whether the run is complete and which schemes must be kept rather than
 """
 from __future__ import annotations
 
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import (CannotResolveHostError, DownloadCancelledError, DownloadConnectionRefusedError,
+                               DownloadTimeoutError, IgnoreRequest, ResponseDataLossError)
 
 from .report import report_for
 
@@ -19,12 +20,14 @@ def describe_exception(exception: BaseException) -> str | None:
         return "interdite par robots.txt" if "robots.txt" in str(exception) else None
     if isinstance(exception, DownloadCancelledError):
         return "page trop volumineuse (refusée au-delà de DOWNLOAD_MAXSIZE)"
-    if isinstance(exception, (TimeoutError, TCPTimedOutError)):
+    if isinstance(exception, (DownloadTimeoutError, TimeoutError, TCPTimedOutError)):
         return "délai de réponse dépassé"
-    if isinstance(exception, DNSLookupError):
+    if isinstance(exception, (CannotResolveHostError, DNSLookupError)):
         return "nom de domaine introuvable"
-    if isinstance(exception, ConnectionRefusedError):
+    if isinstance(exception, (DownloadConnectionRefusedError, ConnectionRefusedError)):
         return "connexion refusée"
+    if isinstance(exception, ResponseDataLossError):
+        return "page tronquée (connexion coupée)"
     return f"erreur réseau ({type(exception).__name__})"
 
 

@@ -5,6 +5,8 @@ end-to-end tests exercise the normalisation too. Loaded with ``--set SPIDER_MODU
 """
 from __future__ import annotations
 
+import json
+import os
 from urllib.parse import urlsplit
 
 from catalogue.normalise import clean_text, find_rates, parse_window
@@ -16,6 +18,10 @@ class DemoPrefectureSpider(SchemeSpider):
     name = "demo_prefecture"
     source = "demo"
     default_start_urls = ["http://127.0.0.1:9/aides"]
+    url_variable = "DEMO_PREFECTURE_URL"  # lets one command crawl several loopback sites
+
+    def __init__(self, start_url=None, *args, **kwargs):
+        super().__init__(start_url or os.environ.get(self.url_variable), *args, **kwargs)
 
     def parse(self, response):
         links = response.css("ul.aides li.aide a::attr(href)").getall()
@@ -68,3 +74,40 @@ class DemoPrefectureSpider(SchemeSpider):
     def _parse_territory(self, response):
         text = clean_text(response.css("p.territoire").get())
         return text.split(":", 1)[-1].strip() if text else None
+
+
+class DemoRegionSpider(DemoPrefectureSpider):
+    """The same page shapes published by a second source."""
+    name = "demo_region"
+    source = "demo2"
+    url_variable = "DEMO_REGION_URL"
+
+    def _parse_id(self, response) -> str:
+        return "demo2:" + urlsplit(response.url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+class DemoAggregatorSpider(SchemeSpider):
+    """An Aides-territoires-like JSON API: ``{"next", "results": [...]}`` with labels and origin URLs."""
+    name = "demo_at"
+    source = "at"
+    default_start_urls = ["http://127.0.0.1:9/api/aids/"]
+
+    def __init__(self, start_url=None, *args, **kwargs):
+        super().__init__(start_url or os.environ.get("DEMO_AT_URL"), *args, **kwargs)
+
+    def parse(self, response):
+        page = json.loads(response.text)
+        for record in page["results"]:
+            yield {
+                "id": f"at:{record['id']}",
+                "source": self.source,
+                "title": record["name"],
+                "url": record["origin_url"],
+                "funders": record["financers"],
+                "beneficiaries": record["targeted_audiences"],
+                "perimeter": record["perimeter"],
+                "deadline": record.get("submission_deadline"),
+                "raw": record,
+            }
+        if page.get("next"):
+            yield response.follow(page["next"], callback=self.parse)

@@ -54,7 +54,10 @@ class Fault:
 class Mirror:
     """A loopback web site: ``pages`` by path, ``faults`` by path, ``robots`` text, hit counts."""
 
-    def __init__(self, pages: dict[str, Page | str | bytes] | None = None, robots: str = "User-agent: *\nDisallow:\n"):
+    def __init__(self, pages: dict[str, Page | str | bytes] | None = None, robots: str = "User-agent: *\nDisallow:\n",
+                 rewrite: tuple[str, ...] = (), port: int = 0):
+        self.port = port            # a fixed port keeps URLs stable from one crawl to the next
+        self.rewrite = rewrite  # absolute site prefixes served as this mirror's own address
         self.pages: dict[str, Page] = {}
         for path, page in (pages or {}).items():
             self.add(path, page)
@@ -119,7 +122,10 @@ class Mirror:
                 page = mirror.pages.get(path)
                 if page is None:
                     return self._send(404, b"<h1>Page introuvable</h1>")
-                self._send(page.status, page.body, page.content_type, page.headers)
+                body = page.body
+                for prefix in mirror.rewrite:
+                    body = body.replace(prefix.encode(), mirror.url("").encode())
+                self._send(page.status, body, page.content_type, page.headers)
 
             def _send(self, status, body, content_type="text/html; charset=utf-8", headers=None):
                 try:
@@ -151,7 +157,7 @@ class Mirror:
         return Handler
 
     def __enter__(self) -> "Mirror":
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler())
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
@@ -159,6 +165,23 @@ class Mirror:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+BDT_FILES = TESTS / "files" / "banque_des_territoires"
+BDT_SITE = "https://www.banquedesterritoires.fr"
+BDT_DETAILS = ["petites-villes-de-demain", "conseiller-numerique-france-services", "ami-hubs-pour-un-numerique-inclusif",
+               "nos-dispositifs-de-relance-pour-le-tres-haut-debit-dans-les-territoires",
+               "la-banque-des-territoires-mobilise-270-meu-supplementaires-pour-parfaire-la-couverture-tres-haut",
+               "france-services-la-banque-des-territoires-lance-un-ami-lieux-innovants-lieux-accueillants"]
+
+
+def bdt_mirror(**options) -> Mirror:
+    """The Banque des Territoires saved pages at their site paths, absolute links pointing home."""
+    pages = {"/dispositifs-nationaux": (BDT_FILES / "dispositifs-nationaux.html").read_bytes(),
+             "/dispositifs-nationaux?page=1": (BDT_FILES / "dispositifs-nationaux-page-2.html").read_bytes()}
+    for slug in BDT_DETAILS:
+        pages[f"/{slug}"] = (BDT_FILES / f"{slug}.html").read_bytes()
+    return Mirror(pages, rewrite=(BDT_SITE,), **options)
 
 
 def free_port() -> int:
@@ -264,7 +287,7 @@ def catalogue_rows(home: Path) -> dict[str, dict]:
     """id -> {closed_at, data} read straight from the SQLite file (not through our own code)."""
     db = sqlite3.connect(home / "catalogue.sqlite")
     try:
-        return {sid: {"closed_at": closed, **json.loads(data)}
+        return {sid: {**json.loads(data), "closed_at": closed}
                 for sid, closed, data in db.execute("SELECT id, closed_at, data FROM schemes")}
     finally:
         db.close()
