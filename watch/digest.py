@@ -258,8 +258,9 @@ def _item_order(item: DigestItem):
 
 
 def _why_text(why) -> str:
+    """The matcher's first explanation (the words of the action found): enough for a digest."""
     if isinstance(why, (list, tuple)):
-        return " ; ".join(str(w) for w in why if w)
+        return str(next((w for w in why if w), ""))
     return str(why or "")
 
 

@@ -1,0 +1,212 @@
+"""`aidenum digest` and `aidenum calendar` through the CLI: the weekly flow, sending once,
+and every bad input. The matcher is the stand-in of watch_helpers (real hard filters); the
+end-to-end test with the real matcher is in test_watch_e2e.py."""
+from __future__ import annotations
+
+import json
+
+import icalendar
+import pytest
+from click.testing import CliRunner
+
+import commands.watch
+from catalogue import territory
+from catalogue.store import Catalogue
+from cli import cli
+from watch_helpers import (PLAN_YAML, RUN1_AT, RUN2_AT, FakeMatcher, free_port, load_snapshot, loopback_smtp,
+                           week1, week2)
+
+TO = "chef.projet@loudeac-communaute.bzh"
+
+
+@pytest.fixture
+def plan(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN_YAML, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def fake_matcher(monkeypatch):
+    monkeypatch.setattr(commands.watch, "make_matcher", lambda: FakeMatcher(Catalogue(), territory.load()))
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    controller, sink = loopback_smtp()
+    monkeypatch.setenv("AIDENUM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AIDENUM_SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("AIDENUM_SMTP_FROM", "veille@loudeac-communaute.bzh")
+    yield sink
+    controller.stop()
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def state(home):
+    return json.loads((home / "watch" / "state.json").read_text(encoding="utf-8"))
+
+
+def test_weekly_flow_sends_once(plan, smtp, aidenum_home, tmp_path):
+    catalogue = Catalogue()
+    load_snapshot(catalogue, week1(), RUN1_AT)
+    first = run("digest", plan, "--date", "2025-01-06", "--format", "markdown", "-o", str(tmp_path / "s1.md"))
+    assert first.exit_code == 0, first.output
+    assert "Aucune veille précédente enregistrée pour ce plan : le résumé couvre les 7 derniers jours" in first.stderr
+    assert (tmp_path / "s1.md").read_text(encoding="utf-8").startswith("# Veille des aides – Loudéac")
+    [recorded] = next(iter(state(aidenum_home)["plans"].values()))["digests"]
+    assert recorded["date"] == "2025-01-06"
+
+    load_snapshot(catalogue, week2(), RUN2_AT)
+    sent = run("digest", plan, "--date", "2025-01-13", "--envoyer", "--a", TO)
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout == ""
+    assert f"Résumé envoyé à {TO} (1 nouveau, 2 modifiés, 1 clôture proche, 2 clôturés)." in sent.stderr
+    [message] = smtp.messages()
+    assert message["To"] == TO
+    assert message["Subject"] == ("Veille des aides – Loudéac Communauté - Bretagne Centre – 13/01/2025 : "
+                                  "1 nouveau, 2 modifiés, 1 clôture proche, 2 clôturés")
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Résumé du 13/01/2025, depuis la veille du 06/01/2025" in text
+    assert "- Date de clôture : 31/01/2025 → 28/02/2025" in text
+    assert "- Taux d'aide : jusqu'à 50 % → jusqu'à 60 %" in text
+    assert "DSIL 2025 – Ain" not in text and "Médiation numérique associative" not in text
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "<h3 style=\"font-size: 15px;\">Clôture dans moins de 30 jours</h3>" in html
+
+    # the job runs again: same digest, not sent twice
+    again = run("digest", plan, "--date", "2025-01-13", "--envoyer", "--a", TO)
+    assert again.exit_code == 0, again.output
+    assert "Aucune nouvelle collecte depuis le résumé de ce jour : même résumé." in again.stderr
+    assert f"Résumé déjà envoyé à {TO} le " in again.stderr and "--renvoyer" in again.stderr
+    assert len(smtp.envelopes) == 1
+
+    forced = run("digest", plan, "--date", "2025-01-13", "--envoyer", "--a", TO, "--renvoyer")
+    assert forced.exit_code == 0, forced.output
+    assert len(smtp.envelopes) == 2
+    assert smtp.messages()[1]["X-Aidenum-Digest"] == message["X-Aidenum-Digest"]
+
+    # next week, nothing crawled in between: the closing-soon scheme is all there is to say
+    quiet = run("digest", plan, "--date", "2025-01-20")
+    assert quiet.exit_code == 0
+    assert "Bilan : 1 clôture proche." in quiet.stdout
+    assert "Rien à signaler pour cette action." in quiet.stdout   # A2
+
+
+def test_unreachable_server_marks_nothing_sent(plan, aidenum_home, monkeypatch):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    monkeypatch.setenv("AIDENUM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AIDENUM_SMTP_PORT", str(free_port()))
+    monkeypatch.setenv("AIDENUM_SMTP_FROM", "veille@loudeac-communaute.bzh")
+    result = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+    assert result.exit_code == 1
+    assert "Erreur : serveur SMTP injoignable : 127.0.0.1:" in result.stderr
+    assert "Le résumé n'est pas marqué comme envoyé." in result.stderr
+    assert "Traceback" not in result.output
+    assert not (aidenum_home / "watch" / "state.json").exists()
+
+
+def test_wrong_credentials_then_right_ones(plan, aidenum_home, monkeypatch):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    controller, sink = loopback_smtp(users={"veille": "bon-mot-de-passe"})
+    try:
+        for name, value in {"HOST": "127.0.0.1", "PORT": str(controller.port), "USER": "veille",
+                            "PASSWORD": "mauvais", "FROM": "veille@loudeac-communaute.bzh"}.items():
+            monkeypatch.setenv(f"AIDENUM_SMTP_{name}", value)
+        refused = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+        assert refused.exit_code == 1
+        assert "identifiants SMTP refusés" in refused.stderr
+        assert not (aidenum_home / "watch" / "state.json").exists()
+        monkeypatch.setenv("AIDENUM_SMTP_PASSWORD", "bon-mot-de-passe")
+        accepted = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+        assert accepted.exit_code == 0, accepted.output
+        assert len(sink.envelopes) == 1
+        assert [list(recipients) for recipients in state(aidenum_home)["sent"].values()] == [[TO]]
+    finally:
+        controller.stop()
+
+
+def test_smtp_settings_checked_before_any_work(plan, monkeypatch):
+    monkeypatch.delenv("AIDENUM_SMTP_HOST", raising=False)
+    result = run("digest", plan, "--envoyer", "--a", TO)   # empty catalogue too: settings come first
+    assert result.exit_code == 1
+    assert "Erreur : envoi impossible : la variable AIDENUM_SMTP_HOST (serveur SMTP) n'est pas définie" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "2025-01-01", "--last-run"], "--since et --last-run s'excluent"),
+    (["--envoyer"], "--envoyer demande au moins un destinataire"),
+    (["--a", TO], "--a n'a de sens qu'avec --envoyer"),
+    (["--since", "13/01/2025"], "13/01/2025"),
+])
+def test_usage_errors(plan, args, message):
+    result = run("digest", plan, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_empty_catalogue(plan):
+    result = run("digest", plan)
+    assert result.exit_code == 1
+    assert "Erreur : le catalogue est vide" in result.stderr
+
+
+def test_missing_plan(tmp_path):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    result = run("digest", str(tmp_path / "absent.yaml"))
+    assert result.exit_code == 1
+    assert "fichier introuvable" in result.stderr and "absent.yaml" in result.stderr
+
+
+def test_unreadable_state(plan, aidenum_home):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    (aidenum_home / "watch").mkdir()
+    (aidenum_home / "watch" / "state.json").write_text("{pas du json", encoding="utf-8")
+    result = run("digest", plan)
+    assert result.exit_code == 1
+    assert "état de la veille illisible" in result.stderr and "state.json" in result.stderr
+
+
+def test_terminal_display_is_not_recorded(plan, aidenum_home):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    result = run("digest", plan, "--date", "2025-01-06")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Veille des aides – Loudéac Communauté - Bretagne Centre\n")
+    assert not (aidenum_home / "watch" / "state.json").exists()
+
+
+def test_calendar_command(plan, tmp_path):
+    catalogue = Catalogue()
+    load_snapshot(catalogue, week1(), RUN1_AT)
+    load_snapshot(catalogue, week2(), RUN2_AT)
+    out = tmp_path / "echeances.ics"
+    result = run("calendar", plan, "-o", str(out), "--rappel-jours", "7", "--date", "2025-01-13")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ("4 échéance(s) écrite(s) dans " + str(out) + ", rappel 7 jour(s) avant. "
+                             "1 dispositif(s) permanent(s) ou sans date limite non inscrit(s).\n")
+    calendar = icalendar.Calendar.from_ical(out.read_bytes())
+    assert len(calendar.walk("VEVENT")) == 4
+    assert {a.decoded("TRIGGER").days for a in calendar.walk("VALARM")} == {-7}
+
+
+def test_calendar_without_deadline_writes_nothing(plan, tmp_path):
+    load_snapshot(Catalogue(), [r for r in week1() if r["id"] == "bdt:pret-long-terme"], RUN1_AT)
+    out = tmp_path / "echeances.ics"
+    result = run("calendar", plan, "-o", str(out), "--date", "2025-01-13")
+    assert result.exit_code == 1
+    assert "aucun dispositif retenu pour ce plan n'a de date limite à venir (1 dispositif(s) permanent(s)" in result.stderr
+    assert not out.exists()
+
+
+def test_calendar_bad_reminder(plan, tmp_path):
+    result = run("calendar", plan, "-o", str(tmp_path / "x.ics"), "--rappel-jours", "-3")
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["digest", "calendar"])
+def test_help_in_french(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0
+    assert "PLAN" in result.output and ("Résumé" in result.output or "Calendrier" in result.output)
