@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 
 from catalogue.model import Scheme
@@ -38,10 +39,12 @@ def parse(relative: str, url: str) -> list[dict]:
     return items
 
 
-def test_index_follows_dsil_links_once():
-    requests = list(DsilSpider().parse(file_response(DSIL / "index.html", MIRROR + "index.html")))
-    assert [r.url for r in requests] == [MIRROR + MM, MIRROR + LOT, MIRROR + NORMANDIE, MIRROR + DS,
-                                         MIRROR + "maires51.fr/?p=14330"]
+@pytest.mark.parametrize("mirror", [MIRROR, MIRROR + "dsil/"])
+def test_index_follows_dsil_links_once(mirror):
+    """Tracking parameters and anchors removed; "Mentions légales" not followed, even under /dsil/."""
+    requests = list(DsilSpider().parse(file_response(DSIL / "index.html", mirror + "index.html")))
+    assert [r.url for r in requests] == [mirror + MM, mirror + LOT, mirror + NORMANDIE, mirror + DS,
+                                         mirror + "maires51.fr/?p=14330"]
     assert all(r.callback.__name__ == "parse_page" for r in requests)
 
 

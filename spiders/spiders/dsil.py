@@ -81,13 +81,16 @@ class DsilSpider(SchemeSpider):
             yield from self.parse_page(response)
             return
         seen = set()
+        # Only the part below the listing's folder counts: a mirror may sit under /dsil/.
+        folder = urlsplit(response.url).path.rsplit("/", 1)[0] + "/"
         for link in response.css("a[href]"):
             href = link.attrib["href"].strip()
             if href.startswith(("mailto:", "tel:", "#", "javascript:")):
                 continue
             url = strip_tracking(urldefrag(response.urljoin(href)).url)
             text = " ".join(link.css("::text").getall())
-            if url not in seen and (_LINK_RE.search(fold(text)) or _LINK_RE.search(urlsplit(url).path)):
+            path = urlsplit(url).path.removeprefix(folder)
+            if url not in seen and (_LINK_RE.search(fold(text)) or _LINK_RE.search(path)):
                 seen.add(url)
                 yield response.follow(url, callback=self.parse_page)
 
