@@ -59,6 +59,7 @@ class Templates:
             trim_blocks=True, lstrip_blocks=True)
         self.blocks.globals["a_completer"] = marker
         self._docx_cache: dict[Path, tuple[float, bytes, set[str]]] = {}
+        self.env = _docx_env()
 
     def block_names(self) -> set[str]:
         return {Path(name).stem for name in self.blocks.list_templates(extensions=["j2"])}
@@ -107,8 +108,26 @@ def _referential():
     return territory.load()
 
 
+class _CachingEnvironment(jinja2.Environment):
+    """docxtpl compiles the whole document XML at every render: compile each source once."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals or template_class or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        template = self._compiled.get(source)
+        if template is None:
+            if len(self._compiled) > 64:
+                self._compiled.clear()
+            template = self._compiled[source] = super().from_string(source)
+        return template
+
+
 def _docx_env() -> jinja2.Environment:
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    return _CachingEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
 
 
 def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Templates | None = None,
@@ -124,7 +143,7 @@ def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Tem
     chef = plan.collectivite.chef_de_file if chef_de_file is None else chef_de_file
     financing = build_plan(action.budget_ht, schemes, chef_de_file=chef, exception=exception)
     family = family_of(schemes[0])
-    env = _docx_env()
+    env = templates.env
     path, blob, used = templates.load(family, env)
     context = build_context(plan, action, schemes, financing, family=family,
                             today=today or dt.date.today(), referential=referential or _referential())
@@ -178,25 +197,35 @@ def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, templ
 
 
 def _highlight_markers(root) -> None:
-    """Split every run holding a marker so that the marker gets its own highlighted run."""
-    while True:
-        text_node = next((t for t in root.iter(f"{W}t") if t.text and MARK_OPEN in t.text), None)
-        if text_node is None:
-            return
-        run = text_node.getparent()
-        if run is None or run.tag != f"{W}r":
-            text_node.text = _SENTINELS_RE.sub("", text_node.text)
-            continue
+    """Split every run holding a marker so that each marker gets its own highlighted run."""
+    runs = {}
+    for text_node in root.iter(f"{W}t"):
+        if text_node.text and MARK_OPEN in text_node.text:
+            parent = text_node.getparent()
+            if parent is not None and parent.tag == f"{W}r":
+                runs[id(parent)] = parent
+            else:
+                text_node.text = _SENTINELS_RE.sub("", text_node.text)
+    for run in runs.values():
         properties = run.find(f"{W}rPr")
-        before, after = _cut_run(run, text_node)
-        new_runs = [before] if before is not None else []
-        for piece in (p for p in _SPLIT_RE.split(text_node.text) if p):
-            is_marker = piece.startswith(MARK_OPEN)
-            if is_marker:
-                piece = piece[1:-1].split(MARK_SEP, 1)[0]
-            new_runs.append(_make_run(run, properties, _SENTINELS_RE.sub("", piece), is_marker))
-        if after is not None:
-            new_runs.append(after)
+        new_runs, current = [], None
+        for child in [c for c in run if c.tag != f"{W}rPr"]:
+            if child.tag == f"{W}t" and child.text and MARK_OPEN in child.text:
+                for piece in (p for p in _SPLIT_RE.split(child.text) if p):
+                    is_marker = piece.startswith(MARK_OPEN)
+                    if is_marker:
+                        piece = piece[1:-1].split(MARK_SEP, 1)[0]
+                    piece_run = _make_run(run, properties, _SENTINELS_RE.sub("", piece), is_marker)
+                    if is_marker or current is None:
+                        new_runs.append(piece_run)
+                        current = None if is_marker else piece_run
+                    else:
+                        current.append(piece_run[-1])
+            else:
+                if current is None:
+                    current = _make_run(run, properties, None, False)
+                    new_runs.append(current)
+                current.append(child)
         parent = run.getparent()
         position = parent.index(run)
         parent.remove(run)
@@ -216,28 +245,11 @@ def _make_run(run, properties, text: str, highlighted: bool):
         _order_rpr(props)
     if len(props):
         new.append(props)
-    node = new.makeelement(f"{W}t", {"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
-    node.text = text
-    new.append(node)
+    if text is not None:
+        node = new.makeelement(f"{W}t", {"{http://www.w3.org/XML/1998/namespace}space": "preserve"})
+        node.text = text
+        new.append(node)
     return new
-
-
-def _cut_run(run, text_node):
-    """The parts of ``run`` before and after ``text_node`` (line breaks, tabs, other texts)."""
-    children = [c for c in run if c.tag != f"{W}rPr"]
-    index = children.index(text_node)
-    parts = []
-    for chunk in (children[:index], children[index + 1:]):
-        if not chunk:
-            parts.append(None)
-            continue
-        new = copy.deepcopy(run)
-        for child in [c for c in new if c.tag != f"{W}rPr"]:
-            new.remove(child)
-        for child in chunk:
-            new.append(copy.deepcopy(child))
-        parts.append(new)
-    return parts
 
 
 # Word rejects a run-properties element whose children are out of the schema's order.

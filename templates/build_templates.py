@@ -141,9 +141,38 @@ class Builder:
         self.para("De {{ debut }} à {{ fin }}.")
 
     def save(self, name: str) -> Path:
+        self._slim()
         path = HERE / name
         self.doc.save(path)
         return path
+
+    def _slim(self) -> None:
+        """Drop what python-docx's default document carries but a draft never uses.
+
+        Its 164 styles and the Word 2010 ``stylesWithEffects`` copy weigh 800 kB of XML that
+        every draft would parse twice (render, then check): keep the styles in use (and the
+        styles they derive from), drop the duplicate part, the thumbnail and customXml.
+        """
+        for rels, kinds in ((self.doc.part.rels, ("stylesWithEffects", "customXml")),
+                            (self.doc.part.package.rels, ("thumbnail",))):
+            for rid, rel in list(rels.items()):
+                if rel.reltype.rsplit("/", 1)[-1] in kinds:
+                    del rels[rid]
+        styles = self.doc.styles.element
+        by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+        used = {p.style.style_id for p in self.doc.paragraphs} | {"Normal", "TableNormal", "TableGrid",
+                                                                   "DefaultParagraphFont", "NoList"}
+        todo = list(used)
+        while todo:
+            style = by_id.get(todo.pop())
+            for tag in ("w:basedOn", "w:next", "w:link"):
+                ref = style.find(qn(tag)) if style is not None else None
+                if ref is not None and ref.get(qn("w:val")) not in used:
+                    used.add(ref.get(qn("w:val")))
+                    todo.append(ref.get(qn("w:val")))
+        for style_id, style in by_id.items():
+            if style_id not in used:
+                styles.remove(style)
 
 
 IDENTITY = [("Porteur du projet", "{{ collectivite }}"), ("Nature du porteur", "{{ type_collectivite }}"),

@@ -114,6 +114,9 @@ def test_markers_are_highlighted_and_values_are_not(plan, tmp_path):
     runs = [run for p in _paragraphs(document) for run in p.runs]
     markers = [run for run in runs if run.text.startswith("« à compléter")]
     assert markers and all(run.font.highlight_color == WD_COLOR_INDEX.YELLOW and run.bold for run in markers)
+    # no marker left inside a longer run (several markers per paragraph, after line breaks…)
+    assert all(run.text.startswith("« à compléter") and run.text.endswith("»")
+               for run in runs if "« à compléter :" in run.text)
     plain = [run for run in runs if "Loudéac Communauté" in run.text]
     assert plain and all(run.font.highlight_color is None for run in plain)
     # the missing rate leaves the amount to complete, in the table and in the list
