@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 MAX_CLOSE_SHARE = 0.5
 MAX_CLOSE_FREE = 2   # closing this many is always believable (small sources)
 AT_SOURCE = "at"
+_CODE_RE = re.compile(r"^(FR|EU|OM|METRO|(REG|DEP|EPCI|COM):[0-9AB]+)$")
 
 
 def _home(crawler) -> Path:
@@ -157,6 +158,8 @@ class NormalisePipeline:
         from catalogue.territory import TerritoryError
 
         value = str(data["perimeter"]).strip()
+        if _CODE_RE.match(value):  # already a code: no need to load the referential
+            return value
         try:
             code = self.referential.resolve(value)
         except TerritoryError as error:
