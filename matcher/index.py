@@ -102,6 +102,7 @@ class SchemeIndex:
         self._searcher = None
         self._docnums: dict[str, int] | None = None
         self._opened_dir: Path | None = None
+        self._cache: dict[tuple[str, tuple[str, ...]], list[tuple[int, float]]] = {}
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -206,36 +207,51 @@ class SchemeIndex:
         if self._ix is not None:
             self._ix.close()
         self._searcher = self._ix = self._docnums = self._opened_dir = None
+        self._cache = {}
 
     def doc_count(self) -> int:
         return self._open().doc_count()
 
     def search(self, parts: list[QueryPart], allowed: set[str] | None = None, limit: int = 50) -> list[Hit]:
-        """Score every document against the weighted ``parts`` (a plain sum, never OrGroup.factory).
+        """Score documents against the weighted ``parts``: the BM25F scores of every (part, field)
+        are added up explicitly, posting by posting (never OrGroup.factory, and no binary tree of
+        hundreds of Whoosh union matchers, which is two orders of magnitude slower here).
 
         ``allowed`` restricts the candidates BEFORE ranking (the hard filters)."""
         searcher = self._open()
-        subqueries = []
-        for part in parts:
-            for name, field_weight in FIELD_WEIGHTS.items():
-                boost = part.weight * field_weight
-                if len(part.stems) == 1:
-                    subqueries.append(Q.Term(name, part.stems[0], boost=boost))
-                else:
-                    subqueries.append(Q.Phrase(name, list(part.stems), slop=1, boost=boost))
-        if not subqueries:
-            return []
+        reader = searcher.reader()
         docset = None
         if allowed is not None:
             docset = {self._docnums[i] for i in allowed if i in self._docnums}
             if not docset:
                 return []
-        results = searcher.search(Q.Or(subqueries), limit=limit, filter=docset, terms=True)
-        hits = []
-        for hit in results:
-            matched: dict[str, set[str]] = {}
-            for name, term in hit.matched_terms():
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
-                matched.setdefault(text, set()).add(name)
-            hits.append(Hit(hit["id"], float(hit.score), matched))
-        return hits
+        scores: dict[int, float] = {}
+        matched: dict[int, dict[str, set[str]]] = {}
+        for part in parts:
+            for name, field_weight in FIELD_WEIGHTS.items():
+                postings = self._postings(searcher, name, part.stems)
+                boost = part.weight * field_weight
+                for docnum, score in postings:
+                    if docset is None or docnum in docset:
+                        scores[docnum] = scores.get(docnum, 0.0) + boost * score
+                        terms = matched.setdefault(docnum, {})
+                        for stem in part.stems:
+                            terms.setdefault(stem, set()).add(name)
+        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
+        return [Hit(reader.stored_fields(docnum)["id"], score, matched[docnum]) for docnum, score in best]
+
+    def _postings(self, searcher, name: str, stems: tuple[str, ...]) -> list[tuple[int, float]]:
+        """(docnum, unboosted BM25F score) of a word or phrase in a field, read once per opened index."""
+        key = (name, stems)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = []
+            reader = searcher.reader()
+            if all(reader.doc_frequency(name, stem) for stem in stems):
+                q = Q.Term(name, stems[0]) if len(stems) == 1 else Q.Phrase(name, list(stems), slop=1)
+                m = q.matcher(searcher)
+                while m.is_active():
+                    cached.append((m.id(), m.score()))
+                    m.next()
+            self._cache[key] = cached
+        return cached
