@@ -109,8 +109,7 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
             "funders": ["Banque des Territoires"],
             "beneficiaries": self._parse_beneficiaries(text),
             "aid_types": self._parse_aid_types(text),
-            "perimeter": "FR",
-            "perimeter_label": "France",
+            **self._parse_perimeter(),
             "start_date": start_date,
             "deadline": deadline,
             "recurrence": self._parse_recurrence(text),
@@ -137,6 +136,9 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
             return ("news" if "/localtis" in response.url or response.css(".localtis, .article-localtis")
                     else "detail"), _text("\n".join(b.get() for b in body))
         return "unknown", None
+
+    def _parse_perimeter(self) -> dict:
+        return {"perimeter": "FR", "perimeter_label": "France"}  # national schemes: the whole country, outre-mer included
 
     def _parse_id(self, url: str) -> str:
         slug = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] or "accueil"

@@ -82,8 +82,7 @@ class FranceNumSpider(SchemeSpider):
             "instructors": self._parse_instructors(text),
             "beneficiaries": ["private-sector"],
             "aid_types": self._parse_aid_types(title + "\n" + text),
-            "perimeter": "FR",
-            "perimeter_label": "France",
+            **self._parse_perimeter(),
             "deadline": self._parse_deadline(text),
             "is_call_for_project": self._parse_is_call(title + "\n" + text),
             "archived": self._parse_archived(response),
@@ -125,6 +124,9 @@ class FranceNumSpider(SchemeSpider):
             elif part and not found:
                 dates["kind"] = part
         return dates
+
+    def _parse_perimeter(self) -> dict:
+        return {"perimeter": "FR", "perimeter_label": "France"}  # France Num aids are national
 
     def _parse_id(self, url: str) -> str:
         return "francenum:" + urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1].lower()
