@@ -247,7 +247,7 @@ class SchemeIndex:
         if cached is None:
             cached = []
             reader = searcher.reader()
-            if all(reader.doc_frequency(name, stem) for stem in stems):
+            if all((name, stem) in reader for stem in stems):
                 q = Q.Term(name, stems[0]) if len(stems) == 1 else Q.Phrase(name, list(stems), slop=1)
                 m = q.matcher(searcher)
                 while m.is_active():
