@@ -148,12 +148,12 @@ def render_fr(report: CrawlReport) -> str:
     lines.append(f"  catalogue : {c['new']} nouveau(x), {c['changed']} modifié(s), {c['unchanged']} inchangé(s), "
                  f"{c['closed']} clôturé(s), {c['reopened']} rouvert(s)")
     if report.invalid:
-        detail = ", ".join(f"{FIELD_LABELS_FR.get(f, f)} : {n}" for f, n in report.invalid.most_common())
+        detail = ", ".join(f"{FIELD_LABELS_FR.get(f, f)} : {n}" for f, n in Counter(report.invalid).most_common())
         lines.append(f"  fiches rejetées par champ : {detail}")
         for example in report.invalid_examples[:3]:
             lines.append(f"    - {example}")
     if report.warnings:
-        detail = ", ".join(f"{FIELD_LABELS_FR.get(f, f)} : {n}" for f, n in report.warnings.most_common())
+        detail = ", ".join(f"{FIELD_LABELS_FR.get(f, f)} : {n}" for f, n in Counter(report.warnings).most_common())
         lines.append(f"  valeurs ignorées par champ : {detail}")
     if report.items_valid:
         fill = ", ".join(f"{FIELD_LABELS_FR.get(f, f)} {round(100 * report.filled[f] / report.items_valid)} %"
