@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import weakref
+from functools import lru_cache
 from typing import Any
 
 from .model import Scheme, SchemeError, parse_iso_date
@@ -93,10 +95,21 @@ def _api_perimeter(record: dict, rid: str, referential: Referential) -> tuple[st
     if not isinstance(name, str):
         raise SchemeError(rid, "perimeter", "nom de territoire attendu")
     scale = _API_SCALES.get(fold(str(record.get("perimeter_scale") or "")))
-    try:
-        return referential.resolve(name, scale if scale not in ("FR", "EU") else None), name
-    except TerritoryError as error:
-        raise SchemeError(rid, "perimeter", str(error)) from None
+    scale = scale if scale not in ("FR", "EU") else None
+    cache = _RESOLVED.setdefault(referential, {})
+    key = (name, scale)
+    if key not in cache:
+        try:
+            cache[key] = referential.resolve(name, scale)
+        except TerritoryError as error:
+            cache[key] = error
+    if isinstance(cache[key], TerritoryError):
+        raise SchemeError(rid, "perimeter", str(cache[key])) from None
+    return cache[key], name
+
+
+# Real files repeat a few perimeter names and funder lists thousands of times.
+_RESOLVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _api_url(record: dict, rid: str) -> str:
@@ -234,6 +247,14 @@ def perimeter_from_funders(funders: list[str], referential: Referential) -> tupl
       ``FR`` and ``perimeter_label`` says it was not given, so the aid stays visible to every
       applicant rather than being hidden by a guess.
     """
+    cache = _RESOLVED.setdefault(referential, {})
+    key = ("funders", *funders)
+    if key not in cache:
+        cache[key] = _perimeter_from_funders(funders, referential)
+    return cache[key]
+
+
+def _perimeter_from_funders(funders: list[str], referential: Referential) -> tuple[str, str]:
     found: list[str] = []
     for funder in funders:
         found.extend(_territories_named(funder, referential))
@@ -257,18 +278,18 @@ def _common_container(codes: list[str], referential: Referential) -> str | None:
     return regions.pop() if len(regions) == 1 and None not in regions else None
 
 
-_NAME_TABLES: dict[int, tuple[re.Pattern, dict[str, str]]] = {}
+_NAME_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _name_table(referential: Referential) -> tuple[re.Pattern, dict[str, str]]:
-    table = _NAME_TABLES.get(id(referential))
+    table = _NAME_TABLES.get(referential)
     if table is None:
         names: dict[str, str] = {}
         for code, territory in referential.territories.items():
             if territory.scale in ("REG", "DEP"):
                 names.setdefault(_words(territory.name), code)
         alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        table = _NAME_TABLES[id(referential)] = (re.compile(rf"(?<![\w])({alternatives})(?![\w])"), names)
+        table = _NAME_TABLES[referential] = (re.compile(rf"(?<![\w])({alternatives})(?![\w])"), names)
     return table
 
 
@@ -344,10 +365,15 @@ def _names(value: Any, rid: str, key: str) -> list[str]:
     return names
 
 
+@lru_cache(maxsize=4096)
+def _cached_slug(vocabulary: str, label: str) -> str | None:
+    return label_to_slug(vocabulary, label)
+
+
 def _slug(vocabulary: str, label: Any, rid: str, key: str) -> str:
     if not isinstance(label, str):
         raise SchemeError(rid, key, "libellé texte attendu")
-    slug = label_to_slug(vocabulary, label)
+    slug = _cached_slug(vocabulary, label)
     if slug is None:
         expected = " ; ".join(VOCABULARIES[vocabulary].values())
         raise SchemeError(rid, key, f"valeur inconnue « {label[:80]} » (attendu : {expected})")

@@ -541,12 +541,14 @@ class Filters:
         return True
 
 
-def select(catalogue: Catalogue, filters: Filters | None = None, referential=None) -> Iterator[Scheme]:
+def select(catalogue: Catalogue, filters: Filters | None = None, referential=None,
+           without: tuple[str, ...] = ()) -> Iterator[Scheme]:
+    """Schemes matching ``filters``; ``without`` fields are not read (see ``Catalogue.all``)."""
     filters = filters or Filters()
     if filters.territory and referential is None:
         from . import territory
         referential = territory.load()
-    for scheme in catalogue.all(source=filters.source):
+    for scheme in catalogue.all(source=filters.source, without=without):
         if filters.match(scheme, referential):
             yield scheme
 

@@ -196,8 +196,15 @@ class Catalogue:
         row = self.db.execute("SELECT data, closed_at FROM schemes WHERE id=?", (scheme_id,)).fetchone()
         return _scheme_from_row(row) if row else None
 
-    def all(self, source: str | None = None) -> Iterator[Scheme]:
-        query, args = "SELECT data, closed_at FROM schemes", ()
+    def all(self, source: str | None = None, without: Iterable[str] = ()) -> Iterator[Scheme]:
+        """Every scheme, by id. ``without`` names fields left out (at their default value), e.g.
+        ``("raw", "description")`` to list thousands of schemes without decoding their texts."""
+        data = "data"
+        for name in without:
+            if not name.isidentifier():
+                raise ValueError(f"champ invalide : {name}")
+            data = f"json_remove({data}, '$.{name}')"
+        query, args = f"SELECT {data}, closed_at FROM schemes", ()
         if source:
             query, args = query + " WHERE source=?", (source,)
         for row in self.db.execute(query + " ORDER BY id", args):

@@ -10,6 +10,7 @@ import click
 from .common import UserError, progress, user_errors
 
 MAX_REJECTIONS_SHOWN = 20
+LONG_FIELDS = ("description", "eligibility", "project_examples", "contact")
 
 
 @click.group()
@@ -185,7 +186,9 @@ def list_command(fmt, limite, **filters):
     today = dt.date.today()
     with Catalogue() as store:
         schemes = []
-        for scheme in select(store, selected):
+        # a table needs no long text: not decoding them makes listing thousands of schemes fast
+        without = ("raw",) if fmt == "json" else ("raw", *LONG_FIELDS)
+        for scheme in select(store, selected, without=without):
             schemes.append(scheme)
             if limite and len(schemes) >= limite:
                 break
@@ -294,7 +297,7 @@ def describe(scheme, versions) -> str:
             return ", ".join(value)
         return value or ""
 
-    long_fields = ("description", "eligibility", "project_examples", "contact")
+    long_fields = LONG_FIELDS
     for name, label in FIELD_LABELS.items():
         if name in ("title",) or name in long_fields:
             continue
