@@ -65,18 +65,20 @@ def _progress(label: str):
 @click.option("--since", "since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
               help="Changements depuis cette date.")
 @click.option("--last-run", "last_run", is_flag=True,
-              help="Changements depuis le dernier résumé écrit ou envoyé pour ce plan (par défaut).")
+              help="Veille : changements depuis le précédent résumé --last-run de ce plan, et ce "
+                   "résumé devient le point de départ du suivant.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
               help="Présentation du résumé.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Écrire le résumé dans ce fichier.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FICHIER",
+              help="Écrire le résumé dans ce fichier.")
 @click.option("--envoyer", is_flag=True, help="Envoyer le résumé par e-mail (texte + HTML) via SMTP.")
 @click.option("--a", "--destinataire", "recipients", multiple=True, metavar="ADRESSE",
               help="Destinataire de l'e-mail (répétable).")
 @click.option("--renvoyer", is_flag=True, help="Renvoyer un résumé déjà envoyé à ces destinataires.")
 @click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
               help="Date du jour à utiliser (par défaut : aujourd'hui).")
-@click.option("--top", type=click.IntRange(1, 500), default=50, show_default=True,
-              help="Nombre de dispositifs examinés par action.")
+@click.option("--top", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Nombre de dispositifs retenus par action (les mieux classés).")
 @user_errors
 def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, date, top):
     """Résumé de veille : ce qui a changé pour les actions du PLAN.
@@ -87,9 +89,11 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     correspondant à l'action sont retenus.
 
     \b
-    Période : --since AAAA-MM-JJ, ou --last-run (par défaut) = depuis le dernier résumé
-    écrit (-o) ou envoyé (--envoyer) ; l'affichage à l'écran n'est pas enregistré.
-    Sans résumé précédent, les 7 derniers jours sont couverts (et c'est indiqué).
+    Période : --since AAAA-MM-JJ, ou --last-run = depuis le précédent résumé --last-run
+    (c'est ce qu'utilise la veille hebdomadaire : ce résumé, une fois affiché, écrit ou
+    envoyé, devient le point de départ du suivant). Sans l'une ni l'autre, même période que
+    --last-run, pour consultation seulement (rien n'est enregistré). Sans résumé précédent,
+    les 7 derniers jours sont couverts (et c'est indiqué).
 
     \b
     Envoi : --envoyer --a destinataire@exemple.fr ; serveur lu dans AIDENUM_SMTP_HOST,
@@ -148,6 +152,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
         delivered = True
     elif not envoyer:
         click.echo(text, nl=False)
+        delivered = True
 
     failure = None
     if envoyer:
@@ -177,9 +182,9 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
         else:
             delivered = True
 
-    if delivered and not since:
+    if delivered and last_run:
         state.record_digest(key, result.record())
-    if delivered:
+    if delivered and (last_run or envoyer):
         state.save()
     if failure:
         raise UserError(failure)

@@ -52,7 +52,7 @@ def state(home):
 def test_weekly_flow_sends_once(plan, smtp, aidenum_home, tmp_path):
     catalogue = Catalogue()
     load_snapshot(catalogue, week1(), RUN1_AT)
-    first = run("digest", plan, "--date", "2025-01-06", "--format", "markdown", "-o", str(tmp_path / "s1.md"))
+    first = run("digest", plan, "--last-run", "--date", "2025-01-06", "--format", "markdown", "-o", str(tmp_path / "s1.md"))
     assert first.exit_code == 0, first.output
     assert "Aucune veille précédente enregistrée pour ce plan : le résumé couvre les 7 derniers jours" in first.stderr
     assert (tmp_path / "s1.md").read_text(encoding="utf-8").startswith("# Veille des aides – Loudéac")
@@ -60,7 +60,7 @@ def test_weekly_flow_sends_once(plan, smtp, aidenum_home, tmp_path):
     assert recorded["date"] == "2025-01-06"
 
     load_snapshot(catalogue, week2(), RUN2_AT)
-    sent = run("digest", plan, "--date", "2025-01-13", "--envoyer", "--a", TO)
+    sent = run("digest", plan, "--last-run", "--date", "2025-01-13", "--envoyer", "--a", TO)
     assert sent.exit_code == 0, sent.output
     assert sent.stdout == ""
     assert f"Résumé envoyé à {TO} (1 nouveau, 2 modifiés, 1 clôture proche, 2 clôturés)." in sent.stderr
@@ -77,13 +77,13 @@ def test_weekly_flow_sends_once(plan, smtp, aidenum_home, tmp_path):
     assert "<h3 style=\"font-size: 15px;\">Clôture dans moins de 30 jours</h3>" in html
 
     # the job runs again: same digest, not sent twice
-    again = run("digest", plan, "--date", "2025-01-13", "--envoyer", "--a", TO)
+    again = run("digest", plan, "--last-run", "--date", "2025-01-13", "--envoyer", "--a", TO)
     assert again.exit_code == 0, again.output
     assert "Aucune nouvelle collecte depuis le résumé de ce jour : même résumé." in again.stderr
     assert f"Résumé déjà envoyé à {TO} le " in again.stderr and "--renvoyer" in again.stderr
     assert len(smtp.envelopes) == 1
 
-    forced = run("digest", plan, "--date", "2025-01-13", "--envoyer", "--a", TO, "--renvoyer")
+    forced = run("digest", plan, "--last-run", "--date", "2025-01-13", "--envoyer", "--destinataire", TO, "--renvoyer")
     assert forced.exit_code == 0, forced.output
     assert len(smtp.envelopes) == 2
     assert smtp.messages()[1]["X-Aidenum-Digest"] == message["X-Aidenum-Digest"]
@@ -169,12 +169,16 @@ def test_unreadable_state(plan, aidenum_home):
     assert "état de la veille illisible" in result.stderr and "state.json" in result.stderr
 
 
-def test_terminal_display_is_not_recorded(plan, aidenum_home):
+def test_consultation_is_not_recorded_but_last_run_is(plan, aidenum_home):
     load_snapshot(Catalogue(), week1(), RUN1_AT)
     result = run("digest", plan, "--date", "2025-01-06")
     assert result.exit_code == 0
     assert result.stdout.startswith("Veille des aides – Loudéac Communauté - Bretagne Centre\n")
     assert not (aidenum_home / "watch" / "state.json").exists()
+    weekly = run("digest", plan, "--last-run", "--date", "2025-01-06")   # as deploy/weekly.sh does
+    assert weekly.exit_code == 0 and weekly.stdout == result.stdout
+    [recorded] = next(iter(state(aidenum_home)["plans"].values()))["digests"]
+    assert recorded["date"] == "2025-01-06" and recorded["since"] == "2024-12-30"
 
 
 def test_calendar_command(plan, tmp_path):

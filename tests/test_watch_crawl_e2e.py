@@ -88,13 +88,13 @@ def test_crawl_twice_then_digest_by_mail(aidenum_home, smtp, tmp_path):
     controller, sink = smtp
     port = free_port()
     crawl_site(aidenum_home, WEEK1, port)
-    first = run_aidenum(["digest", PLAN, "--date", "2025-01-06", "-o", str(tmp_path / "semaine1.txt")], aidenum_home)
+    first = run_aidenum(["digest", PLAN, "--last-run", "--date", "2025-01-06", "-o", str(tmp_path / "semaine1.txt")], aidenum_home)
     assert first.returncode == 0, first.stderr
     crawl_site(aidenum_home, week2(), port)
 
     env = {"AIDENUM_SMTP_HOST": "127.0.0.1", "AIDENUM_SMTP_PORT": str(controller.port),
            "AIDENUM_SMTP_FROM": "veille@loudeac-communaute.bzh"}
-    second = run_aidenum(["digest", PLAN, "--date", "2025-01-13", "--envoyer", "--a", TO], aidenum_home, env=env)
+    second = run_aidenum(["digest", PLAN, "--last-run", "--date", "2025-01-13", "--envoyer", "--a", TO], aidenum_home, env=env)
     assert second.returncode == 0, second.stderr
     [envelope] = sink.envelopes
     message = message_from_bytes(envelope.content, policy=policy.default)
@@ -109,6 +109,6 @@ def test_crawl_twice_then_digest_by_mail(aidenum_home, smtp, tmp_path):
     assert "- Taux d'aide : jusqu'à 40 % → jusqu'à 60 %" in text
     assert "(Ain)" not in text and "associatifs" not in text
 
-    again = run_aidenum(["digest", PLAN, "--date", "2025-01-13", "--envoyer", "--a", TO], aidenum_home, env=env)
+    again = run_aidenum(["digest", PLAN, "--last-run", "--date", "2025-01-13", "--envoyer", "--a", TO], aidenum_home, env=env)
     assert again.returncode == 0 and "déjà envoyé" in again.stderr
     assert len(sink.envelopes) == 1

@@ -69,7 +69,7 @@ def test_digest_shows_exactly_new_changed_closing_and_closed(plan, two_weeks, re
 def test_matcher_is_asked_for_closed_schemes_too(plan, two_weeks, referential):
     matcher = FakeMatcher(two_weeks, referential)
     digests.build_digest(plan, two_weeks, matcher, digests.period_since(two_weeks, dt.date(2025, 1, 7)), DIGEST_DAY)
-    assert matcher.calls == [("A1", 50, True, DIGEST_DAY), ("A2", 50, True, DIGEST_DAY)]
+    assert matcher.calls == [("A1", 20, True, DIGEST_DAY), ("A2", 20, True, DIGEST_DAY)]
 
 
 def test_since_the_first_crawl_everything_is_new(plan, two_weeks, referential):

@@ -49,11 +49,11 @@ def reported(text: str) -> dict[str, set[str]]:
 def test_two_weekly_runs_digest_sent_and_calendar(smtp, tmp_path):
     catalogue = Catalogue()
     load_snapshot(catalogue, week1(), RUN1_AT)
-    first = run("digest", PLAN, "--date", "2025-01-06", "-o", str(tmp_path / "semaine1.txt"))
+    first = run("digest", PLAN, "--last-run", "--date", "2025-01-06", "-o", str(tmp_path / "semaine1.txt"))
     assert first.exit_code == 0, first.output
     load_snapshot(catalogue, week2(), RUN2_AT)
 
-    result = run("digest", PLAN, "--date", "2025-01-13", "--envoyer", "--a", TO)
+    result = run("digest", PLAN, "--last-run", "--date", "2025-01-13", "--envoyer", "--a", TO)
     assert result.exit_code == 0, result.output
     [envelope] = smtp.envelopes
     message = message_from_bytes(envelope.content, policy=policy.default)
@@ -74,7 +74,7 @@ def test_two_weekly_runs_digest_sent_and_calendar(smtp, tmp_path):
         assert absent not in text
     assert message.get_body(preferencelist=("html",)).get_content().count("<h2") == len(load_plan(PLAN).actions)
 
-    again = run("digest", PLAN, "--date", "2025-01-13", "--envoyer", "--a", TO)
+    again = run("digest", PLAN, "--last-run", "--date", "2025-01-13", "--envoyer", "--a", TO)
     assert again.exit_code == 0 and "déjà envoyé" in again.stderr
     assert len(smtp.envelopes) == 1
 

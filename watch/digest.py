@@ -28,7 +28,7 @@ CATEGORIES = {
     "closed": "Clôturés sur la période",
 }
 DEFAULT_FALLBACK_DAYS = 7
-DEFAULT_TOP = 50
+DEFAULT_TOP = 20
 
 
 class MatcherLike(Protocol):
