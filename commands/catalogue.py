@@ -10,10 +10,12 @@ import click
 from .common import UserError, progress, user_errors
 
 MAX_REJECTIONS_SHOWN = 20
+french_help = click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
 LONG_FIELDS = ("description", "eligibility", "project_examples", "contact")
 
 
 @click.group()
+@french_help
 def catalogue():
     """Gérer le catalogue des dispositifs d'aide (import, export, consultation).
 
@@ -29,6 +31,7 @@ def catalogue():
 # -- import ------------------------------------------------------------------------------------
 
 @catalogue.command("import")
+@french_help
 @click.argument("fichiers", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--complete", is_flag=True,
               help="Le fichier contient TOUTE la source : les dispositifs de cette source absents du "
@@ -135,6 +138,7 @@ def _filters(source, financeur, beneficiaire, territoire, ouverts):
 
 
 @catalogue.command("export")
+@french_help
 @click.option("-o", "--output", "sortie", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier JSONL à écrire (par défaut : la sortie standard).")
 @_filter_options
@@ -163,6 +167,7 @@ def export_command(sortie, **filters):
 
 
 @catalogue.command("list")
+@french_help
 @_filter_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table pour lire, json pour un autre programme.")
@@ -225,6 +230,7 @@ def _cut(text: str, width: int) -> str:
 # -- show / runs -------------------------------------------------------------------------------
 
 @catalogue.command("show")
+@french_help
 @click.argument("identifiant")
 @click.option("--format", "fmt", type=click.Choice(["texte", "json"]), default="texte", show_default=True,
               help="texte pour lire, json pour un autre programme.")
@@ -326,6 +332,7 @@ def _changed_fields(old: dict, new: dict) -> list[str]:
 
 
 @catalogue.command("runs")
+@french_help
 @click.option("--source", help="Seulement les imports et collectes de cette source.")
 @user_errors
 def runs_command(source):
