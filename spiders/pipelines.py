@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,6 +52,7 @@ class NormalisePipeline:
         self.crawler = crawler
         self.report = report_for(crawler)
         self._referential = None
+        self._resolved: dict[str, str | Exception] = {}  # a listing repeats the same few territories
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -160,10 +162,14 @@ class NormalisePipeline:
         value = str(data["perimeter"]).strip()
         if _CODE_RE.match(value):  # already a code: no need to load the referential
             return value
-        try:
-            code = self.referential.resolve(value)
-        except TerritoryError as error:
-            raise SchemeError(rid, "perimeter", str(error)) from None
+        if value not in self._resolved:
+            try:
+                self._resolved[value] = self.referential.resolve(value)
+            except TerritoryError as error:
+                self._resolved[value] = error
+        code = self._resolved[value]
+        if isinstance(code, Exception):
+            raise SchemeError(rid, "perimeter", str(code))
         if code != value and not data.get("perimeter_label"):
             data["perimeter_label"] = value
         return code
@@ -285,6 +291,7 @@ class StorePipeline:
         self.report = report_for(crawler)
         self.schemes: list[Scheme] = []
         self.merges: dict[str, list[str]] = {}   # target id -> at ids merged into it
+        self.started = time.monotonic()
         _STORES[id(crawler)] = self
 
     @classmethod
@@ -293,6 +300,9 @@ class StorePipeline:
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(pipeline.spider_error, signal=signals.spider_error)
         return pipeline
+
+    def open_spider(self):
+        self.started = time.monotonic()
 
     def process_item(self, scheme: Scheme):
         self.schemes.append(scheme)
@@ -319,6 +329,7 @@ class StorePipeline:
             report.counts = {}
             report.message = f"écriture du catalogue impossible ({error}) : rien n'a été modifié"
         finally:
+            report.elapsed_seconds = round(time.monotonic() - self.started, 3)
             write_status(home, report)
             _STORES.pop(id(self.crawler), None)
 

@@ -62,6 +62,7 @@ class CrawlReport:
     message: str = ""       # French explanation of the status
     skipped: str = ""       # French reason when the spider chose not to run
     log_file: str = ""
+    elapsed_seconds: float = 0.0   # from spider open to the end of the catalogue write
 
     def invalid_item(self, field_name: str, message: str) -> None:
         self.invalid[field_name] += 1

@@ -33,7 +33,9 @@ class Chain:
         self.crawler.spider = self.crawler._create_spider()
         self.steps = [cls.from_crawler(self.crawler) for cls in
                       (NormalisePipeline, ValidatePipeline, DeduplicatePipeline, StorePipeline)]
-        self.steps[0].open_spider()
+        for step in self.steps:
+            if hasattr(step, "open_spider"):
+                step.open_spider()
         self.report = report_for(self.crawler)
 
     def feed(self, item: dict):
