@@ -348,3 +348,17 @@ def test_file_copy_keeps_working(store, tmp_path):
     copy = tmp_path / "drome.txt"  # the extension does not matter, the content does
     shutil.copy(DROME, copy)
     assert import_file(copy, store).counts["new"] == 3
+
+
+def test_csv_line_numbers_count_multiline_cells(store, tmp_path):
+    lines = REAL_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    multiline = lines[1].replace("Soutien financier en faveur", '"Soutien financier\n\nen faveur', 1)
+    multiline = multiline.replace("leurs équipements.,", 'leurs équipements.",', 1)
+    bad = lines[2].replace("Permanente", "Hebdomadaire", 1)
+    path = tmp_path / "multiligne.csv"
+    path.write_text(lines[0] + multiline + bad, encoding="utf-8")
+    report = import_file(path, store)
+    assert report.counts["new"] == 1
+    assert store.get(MORBIHAN).description == "Soutien financier\nen faveur du développement des itinéraires " \
+                                              "cyclables et de leurs équipements."
+    assert [(r.where, r.field) for r in report.rejected] == [("ligne 5", "Récurrence")]
