@@ -19,18 +19,15 @@ The start page is either a scheme page (parsed) or a listing (links about DSIL/D
 """
 from __future__ import annotations
 
-import copy
 import re
 from urllib.parse import urldefrag, urlsplit
-
-import lxml.html
 
 from catalogue import territory
 from catalogue.normalise import clean_text, find_amounts, parse_french_date, parse_window, strip_tracking
 from catalogue.territory import TerritoryError
 from catalogue.vocabularies import fold
 
-from .base import SchemeSpider
+from .base import SchemeSpider, flatten_sections
 
 DOTATIONS = {
     "dsil": ("DSIL", "Dotation de soutien à l'investissement local"),
@@ -59,8 +56,6 @@ _ELIGIBLE_HEADING_RE = re.compile(r"eligibles?\b|beneficiaires?|qui peut|benefic
 _PROJECTS_HEADING_RE = re.compile(r"projets|operations|nature|priorites", re.I)
 # Every run of capitalised words, overlapping ("Maires de la Marne", then "Marne").
 _PLACE_RE = re.compile(r"(?<![\w'’-])(?=([A-ZÉÈ][\w'’-]+(?:[ -](?:et|de|du|la|sur|[A-ZÉÈ][\w'’-]+))*))")
-_HEADINGS = {"h2", "h3", "h4", "dt"}
-_MARK = "\u00a7\u00a7"
 
 
 class DsilSpider(SchemeSpider):
@@ -145,7 +140,7 @@ class DsilSpider(SchemeSpider):
         main = response.css("main, #contenu, .contenu, article, #main")
         root = main[0].root if main else response.css("body")[0].root
         h1 = clean_text(" ".join(response.css("h1 ::text").getall()[:1]))
-        intro, sections = _flatten(root)
+        intro, sections = flatten_sections(root, heading_classes=("intertitre",))
         updated_text = intro
         intro = "\n".join(line for line in intro.split("\n") if line != h1 and not _UPDATED_RE.match(line))
         site_name = clean_text(" ".join(
@@ -357,26 +352,3 @@ class DsilSpider(SchemeSpider):
         match = _UPDATED_RE.search(page["updated_text"])
         date = parse_french_date(match.group(1)) if match else None
         return date.isoformat() if date else None
-
-
-def _flatten(root) -> tuple[str, dict[str, str]]:
-    """(intro, {heading: text}) of a content element; a heading with no text keeps an empty body."""
-    root = copy.deepcopy(root)
-    # scripts, menus, breadcrumbs, share buttons and lone-link paragraphs ("Commencer la démarche")
-    for bad in root.xpath(".//script | .//style | .//nav | .//form | .//*[contains(@class, 'share')]"
-                          " | .//*[contains(@class, 'breadcrumb') or contains(@class, 'ariane') or contains(@class, 'entry-meta')]"
-                          " | .//p[a and not(normalize-space(text()))]"):
-        bad.drop_tree()
-    for element in root.iter():
-        if isinstance(element.tag, str) and (element.tag in _HEADINGS or "intertitre" in element.get("class", "")):
-            element.text = f"\n{_MARK}" + (element.text or "")
-            element.tail = "\n" + (element.tail or "")
-    text = clean_text(lxml.html.tostring(root, encoding="unicode"))
-    intro, *blocks = text.split(_MARK)
-    sections: dict[str, str] = {}
-    for block in blocks:
-        heading, _, body = block.partition("\n")
-        heading = heading.strip().rstrip(" :")
-        if heading and heading not in sections:
-            sections[heading] = body.strip()
-    return intro.strip(), sections

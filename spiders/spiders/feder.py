@@ -20,18 +20,15 @@ The start page is a listing: every link to a sheet of a known site is followed.
 """
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-import lxml.html
 
 from catalogue import territory
 from catalogue.normalise import clean_text, find_amounts, find_rates, parse_window, strip_tracking
 from catalogue.vocabularies import fold
 
-from .base import SchemeSpider
+from .base import SchemeSpider, flatten_sections
 
 
 @dataclass(frozen=True)
@@ -59,9 +56,7 @@ SITES = (
 )
 
 _MAIN = "main, article, #main-content, #content, .main-content"
-_HEADINGS = {"h2", "h3", "h4", "dt"}
 _LABEL_CLASSES = ("field__label", "field-label", "label-appel", "bloc-label")
-_MARK = "\u00a7\u00a7"  # marks a section heading in the flattened text
 _OBJECTIVE_RE = re.compile(r"^\s*(\d\.\d{1,2}(?:\.\d{1,2})?)\s*[-–—:]\s*(.+)$")
 _ACTION_RE = re.compile(r"^Action \d+\s*:\s*(.+)$")
 _ARCHIVED_RE = re.compile(r"n['’]est plus disponible|n['’]est plus en vigueur|page (?:conservée|archivée)", re.I)
@@ -169,7 +164,7 @@ class FederSpider(SchemeSpider):
         main = response.css(_MAIN)
         root = main[0].root if main else response.css("body")[0].root
         h1 = clean_text(" ".join(main.css("h1 ::text").getall()[:1] or response.css("h1 ::text").getall()[:1]))
-        chapo, sections = _flatten(root)
+        chapo, sections = flatten_sections(root, heading_classes=_LABEL_CLASSES)
         objective = None
         lines = chapo.split("\n")
         for index, line in enumerate(lines):
@@ -320,28 +315,3 @@ class FederSpider(SchemeSpider):
     def _parse_window(self, page):
         text = self._section(page, "Date limite", "Calendrier", "Date de clôture", "Dates", "Période de dépôt")
         return parse_window(text) if text else (None, None)
-
-
-def _flatten(root) -> tuple[str, dict[str, str]]:
-    """(chapô, {heading: text}) of a content element; headings are h2-h4, dt and label blocks."""
-    root = copy.deepcopy(root)
-    # scripts, menus, share buttons and "back to the list" paragraphs (a lone link) are not content
-    for bad in root.xpath(".//script | .//style | .//nav | .//form | .//*[contains(@class, 'share')]"
-                          " | .//p[a and not(normalize-space(text()))]"):
-        bad.drop_tree()
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        classes = element.get("class", "")
-        if element.tag in _HEADINGS or any(c in classes.split() for c in _LABEL_CLASSES):
-            element.text = f"\n{_MARK}" + (element.text or "")
-            element.tail = "\n" + (element.tail or "")
-    text = clean_text(lxml.html.tostring(root, encoding="unicode"))
-    chapo, *blocks = text.split(_MARK)
-    sections: dict[str, str] = {}
-    for block in blocks:
-        heading, _, body = block.partition("\n")
-        heading = heading.strip().rstrip(" :")
-        if heading and heading not in sections:
-            sections[heading] = body.strip()
-    return chapo.strip(), sections
