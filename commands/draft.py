@@ -32,6 +32,7 @@ DEROGATIONS = ("renovation-urbaine", "patrimoine", "calamite", "renovation-energ
               help="Exception documentée au plafond des aides (CGCT L1111-10) ; la dérogation "
                    "préfectorale s'ajoute aux pièces à fournir.")
 @click.option("--ecraser", is_flag=True, help="Remplacer un dossier déjà présent (sinon : refus).")
+@click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
 @user_errors
 def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, chef_de_file,
           derogation, ecraser):

@@ -25,6 +25,7 @@ def test_help_teaches_in_french():
     result = run("--help")
     assert result.exit_code == 0
     assert "Rédiger le dossier de demande" in result.output and "--chef-de-file" in result.output
+    assert "Afficher cette aide" in result.output and "Show this message" not in result.output
 
 
 def test_one_action_several_schemes(catalogue, tmp_path):
