@@ -1,7 +1,9 @@
 """Downloader middleware recording every page the crawl finally failed to read.
 
 It sits below RetryMiddleware and RedirectMiddleware, so it only sees final outcomes: a 500
-retried into a 200 is not a failure, a 500 after every retry is. The store uses these failures
+retried into a 200 is not a failure, a 500 after every retry is. A status the spider asked to handle itself
+(``handle_httpstatus_list``, e.g. a 401 that triggers a new token) is the spider's business.
+The store uses these failures
 to decide whether the run is complete and which schemes must be kept rather than closed.
 """
 from __future__ import annotations
@@ -40,7 +42,9 @@ class FailureRecorderMiddleware:
         return cls(crawler)
 
     def process_response(self, request, response):
-        if response.status >= 400 and not request.url.endswith("/robots.txt"):
+        handled_by_spider = (request.meta.get("handle_httpstatus_all")
+                             or response.status in request.meta.get("handle_httpstatus_list", ()))
+        if response.status >= 400 and not handled_by_spider and not request.url.endswith("/robots.txt"):
             report_for(self.crawler).failure(request.url, f"HTTP {response.status}")
         return response
 

@@ -342,7 +342,9 @@ class StorePipeline:
             report.status, report.skipped = "skipped", skipped
             report.message = "source ignorée"
             return
-        layout_errors = self.crawler.stats.get_value("aidenum/layout_errors", 0) if self.crawler.stats else 0
+        stats = self.crawler.stats
+        layout_errors = stats.get_value("aidenum/layout_errors", 0) if stats else 0
+        auth_error = stats.get_value("aidenum/auth_error") if stats else None
         with Catalogue(home / "catalogue.sqlite") as catalogue:
             known_urls = self._known_urls(catalogue, report.source)
             for failure in report.failures:
@@ -353,6 +355,8 @@ class StorePipeline:
                 problems.append(f"collecte interrompue ({reason})")
             if listing_failures:
                 problems.append(f"{len(listing_failures)} page(s) de liste ou fiche(s) nouvelle(s) illisible(s)")
+            if auth_error:
+                problems.append(f"authentification refusée ({auth_error})")
             if layout_errors:
                 problems.append(f"{layout_errors} page(s) dont la mise en page a changé")
             if not self.schemes and not self.merges:

@@ -65,6 +65,7 @@ class Mirror:
         self.robots = robots
         self.hits: Counter = Counter()
         self.user_agents: set[str] = set()
+        self.requests: list[tuple[str, str, dict]] = []   # (method, path, headers)
         self.server: ThreadingHTTPServer | None = None
 
     def add(self, path: str, page: Page | str | bytes) -> None:
@@ -104,9 +105,16 @@ class Mirror:
             def log_message(self, *args):
                 pass
 
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                self.do_GET()
+
             def do_GET(self):
                 path = mirror.route(self.path)
                 mirror.hits[path] += 1
+                mirror.requests.append((self.command, path, dict(self.headers)))
                 mirror.user_agents.add(self.headers.get("User-Agent", ""))
                 if path == "/robots.txt":
                     return self._send(200, mirror.robots.encode(), "text/plain; charset=utf-8")
@@ -167,6 +175,7 @@ class Mirror:
         self.server.server_close()
 
 
+FILES_AT = TESTS / "files" / "aides_territoires"
 BDT_FILES = TESTS / "files" / "banque_des_territoires"
 BDT_SITE = "https://www.banquedesterritoires.fr"
 BDT_DETAILS = ["petites-villes-de-demain", "conseiller-numerique-france-services", "ami-hubs-pour-un-numerique-inclusif",
@@ -270,7 +279,7 @@ def run_aidenum(args: list[str], home: Path, timeout: float = 120, env: dict | N
 
 
 def crawl(home: Path, spider: str, start_url: str | None = None, settings: dict | None = None,
-          demo: bool = False, timeout: float = 120) -> CrawlResult:
+          demo: bool = False, timeout: float = 120, env: dict | None = None) -> CrawlResult:
     """``aidenum crawl SPIDER`` with fast loopback settings (and the demo spider module when asked)."""
     args = ["crawl", spider]
     if start_url:
@@ -280,7 +289,7 @@ def crawl(home: Path, spider: str, start_url: str | None = None, settings: dict 
         merged["SPIDER_MODULES"] = "spiders.spiders,crawl_demo_spider"
     for name, value in merged.items():
         args += ["--set", f"{name}={value}"]
-    return run_aidenum(args, home, timeout=timeout)
+    return run_aidenum(args, home, timeout=timeout, env=env)
 
 
 def catalogue_rows(home: Path) -> dict[str, dict]:
