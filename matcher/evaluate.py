@@ -6,6 +6,7 @@ Gold file (YAML, see ``data/eval/gold.yaml``)::
     profiles:
       - id: loudeac
         label: Intercommunalité rurale (Côtes-d'Armor)
+        split: tune              # tune (weights are adjusted looking at it) | heldout (only read)
         collectivite: {nom: …, type: epci, code: "200067460"}
         actions:
           - id: L1
@@ -21,6 +22,9 @@ Unlabelled schemes count as 0. Metrics per action, averaged over actions (macro)
   of the action, so a relevant scheme the matcher never returns lowers the score;
 - recall@k: share of the schemes graded ≥ 1 found in the top k;
 - MRR: 1 / rank of the first scheme graded ≥ 1 (0 if none in the top k);
+- the same figures per split: profiles marked ``split: heldout`` are never looked at while
+  tuning weights, the thesaurus or the stemmer, so tune vs held-out tells generalisation
+  from fitting;
 - hard-filter violations: returned schemes the collectivité may not apply to, checked here
   independently of the matcher's own filters (beneficiary type, territory containment through the
   referential, deadline passed at ``today``, scheme closed in the catalogue).
@@ -38,6 +42,8 @@ from typing import Any, Callable, Iterable
 from .plan import Action, Collectivite, PlanError
 
 RELEVANT = 1
+SPLITS = ("tune", "heldout")
+SPLIT_LABELS = {"tune": "réglage", "heldout": "contrôle (non regardé)"}
 
 
 # -- metrics -----------------------------------------------------------------------------------
@@ -97,6 +103,7 @@ class Profile:
     label: str
     collectivite: Collectivite
     actions: list[GoldAction]
+    split: str = "tune"
 
 
 @dataclass
@@ -149,7 +156,10 @@ def load_gold(path: str | Path, referential=None) -> Gold:
         for action, raw_action in zip(plan.actions, raw_actions):
             labels, why = _labels(raw_action.get("labels"), f"{where}, action {action.id}")
             actions.append(GoldAction(action, labels, why))
-        profiles.append(Profile(pid, str(raw.get("label") or pid), plan.collectivite, actions))
+        split = str(raw.get("split") or "tune")
+        if split not in SPLITS:
+            raise PlanError(f"{where} : « split » doit valoir tune ou heldout, lu « {split} »")
+        profiles.append(Profile(pid, str(raw.get("label") or pid), plan.collectivite, actions, split))
     return Gold(today=today, profiles=profiles, source=path.name)
 
 
@@ -181,6 +191,7 @@ class ActionResult:
     rr: float
     violations: list[tuple[str, list[str]]]
     missing: list[str] = field(default_factory=list)   # relevant schemes not returned
+    split: str = "tune"
 
 
 @dataclass
@@ -188,8 +199,9 @@ class ModeReport:
     mode: str
     results: list[ActionResult]
 
-    def summary(self, profile: str | None = None) -> dict[str, float]:
-        rows = [r for r in self.results if profile is None or r.profile == profile]
+    def summary(self, profile: str | None = None, split: str | None = None) -> dict[str, float]:
+        rows = [r for r in self.results if (profile is None or r.profile == profile)
+                and (split is None or r.split == split)]
         returned = sum(len(r.ranked) for r in rows)
         count = sum(len(r.violations) for r in rows)
         return {"ndcg": mean(r.ndcg for r in rows) if rows else 0.0,
@@ -218,7 +230,8 @@ def evaluate(gold: Gold, matcher, catalogue_get: Callable[[str], Any], referenti
             results.append(ActionResult(profile.id, item.action.id, ranked,
                                         ndcg_at_k(ranked, item.labels, top),
                                         recall_at_k(ranked, item.labels, top),
-                                        reciprocal_rank(ranked, item.labels, top), broken, missing))
+                                        reciprocal_rank(ranked, item.labels, top), broken, missing,
+                                        profile.split))
     return ModeReport(mode, results)
 
 
@@ -237,6 +250,8 @@ def report_json(gold: Gold, reports: list[ModeReport], top: int) -> str:
         payload["modes"][report.mode] = {
             "summary": report.summary(),
             "profiles": {p.id: report.summary(p.id) for p in gold.profiles},
+            "splits": {name: report.summary(split=name) for name in SPLITS
+                       if any(p.split == name for p in gold.profiles)},
             "actions": [{"profile": r.profile, "id": r.action_id, "ndcg": r.ndcg, "recall": r.recall,
                          "rr": r.rr, "ranked": r.ranked, "missing": r.missing,
                          "violations": [{"scheme_id": s, "reasons": why} for s, why in r.violations]}
@@ -266,12 +281,23 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
                  (("ndcg", f"nDCG@{top}"), ("recall", f"rappel@{top}"), ("mrr", "MRR"))]
         lines.append("")
         lines.append("Gain du moteur complet sur la référence : " + ", ".join(gains))
+    splits = [name for name in SPLITS if any(p.split == name for p in gold.profiles)]
+    if len(splits) > 1:
+        lines += ["", "Par partie du jeu :"]
+        for name in splits:
+            count = sum(len(p.actions) for p in gold.profiles if p.split == name)
+            for report in reports:
+                s = report.summary(split=name)
+                lines.append(f"{(SPLIT_LABELS[name] + f' ({count} actions)')[:44]:44} "
+                             f"{names.get(report.mode, report.mode)[:18]:18} {_num(s['ndcg']):>6} "
+                             f"{_num(s['recall']):>7} {_num(s['mrr']):>6} {s['violations']:>6}")
     lines += ["", "Par profil :"]
     lines.append(f"{'profil':44} {'mode':18} {'nDCG':>6} {'rappel':>7} {'MRR':>6} {'viol.':>6}")
     for profile in gold.profiles:
         for report in reports:
             s = report.summary(profile.id)
-            lines.append(f"{(profile.id + ' – ' + profile.label)[:44]:44} {names.get(report.mode, report.mode)[:18]:18} "
+            mark = "*" if profile.split == "heldout" else " "
+            lines.append(f"{(mark + profile.id + ' – ' + profile.label)[:44]:44} {names.get(report.mode, report.mode)[:18]:18} "
                          f"{_num(s['ndcg']):>6} {_num(s['recall']):>7} {_num(s['mrr']):>6} {s['violations']:>6}")
     if "full" in by_mode:
         broken = [(r, s, why) for r in by_mode["full"].results for s, why in r.violations]
