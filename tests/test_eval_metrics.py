@@ -101,10 +101,36 @@ def test_shipped_gold_set_is_valid_and_varied():
     kinds = {p.collectivite.type for p in gold.profiles}
     assert {"commune", "epci", "department", "region"} <= kinds
     actions = [a for p in gold.profiles for a in p.actions]
-    assert 25 <= len(actions) <= 40
+    assert len(actions) >= 40
     assert all(a.why[s] for a in actions for s in a.labels)
     regions = {p.collectivite.region for p in gold.profiles}
-    assert len(regions) >= 5
+    assert len(regions) >= 8
+    # a held-out half that tuning never looks at, with every kind of collectivité on the tune side
+    for split in ("tune", "heldout"):
+        assert sum(len(p.actions) for p in gold.profiles if p.split == split) >= 15
+    assert {"commune", "epci", "department"} <= {p.collectivite.type for p in gold.profiles if p.split == "tune"}
+
+
+def test_split_is_read_and_reported_per_part(tmp_path, referential):
+    body = ('today: "2026-11-22"\nprofiles:\n'
+            '  - id: a\n    split: tune\n    collectivite: {nom: Ruffec, type: commune, code: "16292"}\n'
+            '    actions:\n      - {id: A1, titre: SIG communal, labels: {"x": [2, "SIG"]}}\n'
+            '  - id: b\n    split: heldout\n    collectivite: {nom: Ruffec, type: commune, code: "16292"}\n'
+            '    actions:\n      - {id: B1, titre: Wifi public, labels: {"y": [2, "wifi"]}}\n')
+    path = tmp_path / "gold.yaml"
+    path.write_text(body, encoding="utf-8")
+    gold = load_gold(path, referential=referential)
+    assert [p.split for p in gold.profiles] == ["tune", "heldout"]
+    matcher = _StubMatcher({"A1": [_scheme(id="x")], "B1": [_scheme(id="z")]})
+    report = evaluate(gold, matcher, lambda _id: None, referential, mode="full")
+    assert report.summary(split="tune")["ndcg"] == pytest.approx(1.0)
+    assert report.summary(split="heldout")["ndcg"] == 0.0
+    table = report_table(gold, [report], 10)
+    assert "réglage (1 actions)" in table and "contrôle (non regardé) (1 actions)" in table
+    assert json.loads(report_json(gold, [report], 10))["modes"]["full"]["splits"]["heldout"]["actions"] == 1
+    path.write_text(body.replace("split: heldout", "split: test"), encoding="utf-8")
+    with pytest.raises(PlanError, match="profil « b » : « split » doit valoir tune ou heldout"):
+        load_gold(path)
 
 
 # -- evaluate() with a stub matcher ------------------------------------------------------------
