@@ -143,7 +143,8 @@ def _collectivite_for(value: str):
               help="Ne garder que les dispositifs ouverts à cette collectivité (commune:35238, epci:200069193, "
                    "departement:35, region:53).")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 200), help="Nombre de résultats.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table (terminal), json, csv ou html (rapport imprimable).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Écrire le résultat dans ce fichier.")
 @click.option("--include-closed", is_flag=True, help="Montrer aussi les dispositifs clôturés.")
 @click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
