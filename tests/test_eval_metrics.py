@@ -114,14 +114,14 @@ def test_shipped_gold_set_is_valid_and_varied():
 def test_split_is_read_and_reported_per_part(tmp_path, referential):
     body = ('today: "2026-11-22"\nprofiles:\n'
             '  - id: a\n    split: tune\n    collectivite: {nom: Ruffec, type: commune, code: "16292"}\n'
-            '    actions:\n      - {id: A1, titre: SIG communal, labels: {"x": [2, "SIG"]}}\n'
+            '    actions:\n      - {id: A1, titre: SIG communal, labels: {"at:x": [2, "SIG"]}}\n'
             '  - id: b\n    split: heldout\n    collectivite: {nom: Ruffec, type: commune, code: "16292"}\n'
-            '    actions:\n      - {id: B1, titre: Wifi public, labels: {"y": [2, "wifi"]}}\n')
+            '    actions:\n      - {id: B1, titre: Wifi public, labels: {"at:y": [2, "wifi"]}}\n')
     path = tmp_path / "gold.yaml"
     path.write_text(body, encoding="utf-8")
     gold = load_gold(path, referential=referential)
     assert [p.split for p in gold.profiles] == ["tune", "heldout"]
-    matcher = _StubMatcher({"A1": [_scheme(id="x")], "B1": [_scheme(id="z")]})
+    matcher = _StubMatcher({"A1": [_scheme(id="at:x")], "B1": [_scheme(id="at:z")]})
     report = evaluate(gold, matcher, lambda _id: None, referential, mode="full")
     assert report.summary(split="tune")["ndcg"] == pytest.approx(1.0)
     assert report.summary(split="heldout")["ndcg"] == 0.0
