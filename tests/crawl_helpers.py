@@ -55,7 +55,8 @@ class Mirror:
     """A loopback web site: ``pages`` by path, ``faults`` by path, ``robots`` text, hit counts."""
 
     def __init__(self, pages: dict[str, Page | str | bytes] | None = None, robots: str = "User-agent: *\nDisallow:\n",
-                 rewrite: tuple[str, ...] = (), port: int = 0):
+                 rewrite: tuple[str, ...] = (), port: int = 0, static_root: Path | None = None):
+        self.static_root = static_root  # a saved-pages folder served as files
         self.port = port            # a fixed port keeps URLs stable from one crawl to the next
         self.rewrite = rewrite  # absolute site prefixes served as this mirror's own address
         self.pages: dict[str, Page] = {}
@@ -83,6 +84,19 @@ class Mirror:
         return f"http://{host}:{port}{path}"
 
     # -- serving -------------------------------------------------------------------------------
+    def static_page(self, path: str) -> Page | None:
+        """A file of ``static_root`` in the ``wget --mirror --adjust-extension`` layout."""
+        if self.static_root is None:
+            return None
+        relative = path.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+        base = (self.static_root / relative).resolve()
+        if self.static_root.resolve() not in (base, *base.parents):
+            return None
+        for candidate in (base, base.with_name(base.name + ".html"), base / "index.html"):
+            if candidate.is_file():
+                return Page(candidate.read_bytes())
+        return None
+
     def route(self, path: str) -> str:
         """The page a request path means: tracking parameters do not change the page."""
         from catalogue.normalise import strip_tracking
@@ -127,7 +141,7 @@ class Mirror:
                     return self._send(301, b"", headers={"Location": str(fault.value)})
                 elif fault and fault.kind == "big":
                     return self._send_big(int(fault.value))
-                page = mirror.pages.get(path)
+                page = mirror.pages.get(path) or mirror.static_page(path)
                 if page is None:
                     return self._send(404, b"<h1>Page introuvable</h1>")
                 body = page.body
