@@ -211,6 +211,6 @@ class ProgressExtension:
             return
         self.last = time.monotonic()
         report = report_for(self.crawler)
-        sys.stderr.write(f"\r  {report.spider or self.crawler.spider.name} : {report.pages} pages, "
+        sys.stderr.write(f"  {report.spider or self.crawler.spider.name} : {report.pages} pages, "
                          f"{report.items_valid} fiches…\n")
         sys.stderr.flush()

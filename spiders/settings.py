@@ -15,7 +15,7 @@ NEWSPIDER_MODULE = "spiders.spiders"
 USER_AGENT = "aidenum/0.1 (veille des aides pour les collectivites; +https://github.com/aidenum/aidenum)"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5   # ±50 % around the delay (replaces RANDOMIZE_DOWNLOAD_DELAY, deprecated)
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # Items processed in parallel per response. A scheme page yields one item; Scrapy's default (100)

@@ -28,7 +28,7 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "py
 FAST_SETTINGS = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",
-    "RANDOMIZE_DOWNLOAD_DELAY": "False",
+    "DOWNLOAD_DELAY_JITTER": "0",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "DOWNLOAD_TIMEOUT": "2",
     "RETRY_TIMES": "2",

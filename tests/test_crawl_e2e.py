@@ -56,6 +56,8 @@ def test_clean_crawl_lands_every_scheme_politely(aidenum_home):
     assert report["status"] == "ok" and report["complete"] is True
     assert report["counts"]["new"] == 6 and report["items_valid"] == 6
     assert "Source « banque_des_territoires » : collecte réussie" in result.stdout
+    log = (aidenum_home / "logs").glob("crawl-*.log")
+    assert not [line for path in log for line in path.read_text().splitlines() if "py.warnings" in line]
     assert "6 nouveau(x)" in result.stdout
     last_run = runs(aidenum_home)[-1]
     assert (last_run["source"], last_run["kind"], last_run["complete"]) == ("bdt", "crawl", True)
