@@ -131,8 +131,12 @@ def clean_text(text: str | None) -> str:
     text = html.unescape(text)
     text = re.sub(r'string\(\d+\)\s*"[^"]*"\s*(NULL)?', " ", text)  # PHP var_dump left on a page
     text = text.replace("\u00a0", " ").replace("\u202f", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    text = _BLANKS_RE.sub(" ", text)  # once for the whole text: same result as line by line, faster
+    lines = [line.strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line).strip()
+
+
+_BLANKS_RE = re.compile(r"[ \t]+")
 
 
 def strip_tracking(url: str) -> str:
