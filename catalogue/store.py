@@ -196,6 +196,18 @@ class Catalogue:
         row = self.db.execute("SELECT data, closed_at FROM schemes WHERE id=?", (scheme_id,)).fetchone()
         return _scheme_from_row(row) if row else None
 
+    def get_many(self, scheme_ids: Iterable[str]) -> dict[str, Scheme]:
+        """The schemes of ``scheme_ids`` that exist, by id, in one query per 500 ids."""
+        ids = list(dict.fromkeys(scheme_ids))
+        out: dict[str, Scheme] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT data, closed_at FROM schemes WHERE id IN ({marks})", chunk):
+                scheme = _scheme_from_row(row)
+                out[scheme.id] = scheme
+        return out
+
     def all(self, source: str | None = None, without: Iterable[str] = ()) -> Iterator[Scheme]:
         """Every scheme, by id. ``without`` names fields left out (at their default value), e.g.
         ``("raw", "description")`` to list thousands of schemes without decoding their texts."""

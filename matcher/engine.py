@@ -90,7 +90,9 @@ class Matcher:
         self._thesaurus = thesaurus
         self._referential = referential
         self._schemes: dict[str, Scheme] | None = None
-        self._allowed: dict[tuple, set[str]] = {}
+        self._loaded: dict[str, Scheme] = {}           # full schemes read for the matches shown
+        self._allowed: dict[tuple, frozenset[int]] = {}
+        self._eligibility: tuple[object, filters.Eligibility] | None = None
         self._generic = _generic_stems(mode)
 
     # -- data ------------------------------------------------------------------------------------
@@ -113,10 +115,23 @@ class Matcher:
 
     @property
     def schemes(self) -> dict[str, Scheme]:
+        """Every scheme of the catalogue (matching itself never needs them all: see ``_load``)."""
         if self._schemes is None:
             with self._catalogue() as cat:
                 self._schemes = {s.id: s for s in cat.all()}
         return self._schemes
+
+    def _load(self, ids) -> dict[str, Scheme]:
+        """The full schemes of ``ids`` (those still in the catalogue), read once per matcher."""
+        missing = [i for i in ids if i not in self._loaded]
+        if missing:
+            if self._schemes is not None:
+                found = {i: self._schemes[i] for i in missing if i in self._schemes}
+            else:
+                with self._catalogue() as cat:
+                    found = cat.get_many(missing)
+            self._loaded.update(found)
+        return {i: self._loaded[i] for i in ids if i in self._loaded}
 
     def ensure_index(self, force: bool = False, on_document=None) -> BuildResult | None:
         """(Re)build the index if missing or if the catalogue changed since; None if up to date."""
@@ -127,9 +142,9 @@ class Matcher:
             with self.index.lock():
                 if not force and self.index.is_current(stamp):
                     return None
-                schemes = {s.id: s for s in cat.all()}
-                result = self.index.build(schemes.values(), stamp, on_document=on_document)
-        self._schemes, self._allowed = schemes, {}
+                # the raw source payload is not indexed: leave it in SQLite
+                result = self.index.build(cat.all(without=("raw",)), stamp, on_document=on_document)
+        self._schemes, self._loaded, self._allowed, self._eligibility = None, {}, {}, None
         return result
 
     # -- public API ------------------------------------------------------------------------------
@@ -153,10 +168,16 @@ class Matcher:
         parts = self.build_query(text, action.titre)
         applicant = filters.Applicant.from_collectivite(collectivite)
         relay = filters.relays_to_businesses(text)
+        hits = [hit for hit in self.index.search([p.query for p in parts], None, SEARCH_DEPTH)
+                if self._meaningful(parts, hit)]
+        kept = self._allowed_docs(applicant, today, False, relay)
+        docnums = self.index.facts.docnums
+        excluded = [hit.id for hit in hits if docnums[hit.id] not in kept]
+        schemes = self._load(excluded)
         out = []
-        for hit in self.index.search([p.query for p in parts], None, SEARCH_DEPTH):
-            scheme = self.schemes.get(hit.id)
-            if scheme is None or not self._meaningful(parts, hit):
+        for sid in excluded:
+            scheme = schemes.get(sid)
+            if scheme is None:
                 continue
             verdict = filters.check(scheme, applicant, self.referential, today, False, relay)
             if not verdict.ok:
@@ -228,14 +249,17 @@ class Matcher:
         return out
 
     # -- matching --------------------------------------------------------------------------------
-    def _allowed_ids(self, applicant, today, include_closed, relay) -> set[str]:
+    def _allowed_docs(self, applicant, today, include_closed, relay) -> frozenset[int]:
+        """Docnums the hard filters keep, from the index's side file; cached per applicant."""
+        facts = self.index.facts
+        if self._eligibility is None or self._eligibility[0] is not facts:
+            self._eligibility, self._allowed = (facts, filters.Eligibility(facts)), {}
         key = (applicant.type if applicant else None, applicant.territory if applicant else None,
                today, include_closed, relay)
         allowed = self._allowed.get(key)
         if allowed is None:
-            allowed = self._allowed[key] = {
-                sid for sid, scheme in self.schemes.items()
-                if filters.check(scheme, applicant, self.referential, today, include_closed, relay).ok}
+            allowed = self._allowed[key] = self._eligibility[1].allowed(
+                applicant, self.referential, today, include_closed, relay)
         return allowed
 
     def _meaningful(self, parts: list[_Part], hit) -> bool:
@@ -250,17 +274,22 @@ class Matcher:
         relay = filters.relays_to_businesses(text)
         allowed = None
         if self.mode == "full":
-            allowed = self._allowed_ids(applicant, today, include_closed, relay)
-        hits = self.index.search([p.query for p in parts], allowed, max(SEARCH_DEPTH, top * 3))
-        ranked = []
-        for hit in hits:
-            scheme = self.schemes.get(hit.id)
-            if scheme is None or not self._meaningful(parts, hit):
-                continue
-            ranked.append((hit, scheme))
-        ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1].perimeter), pair[1].id))
+            allowed = self._allowed_docs(applicant, today, include_closed, relay)
+        hits = self.index.search([p.query for p in parts], None, max(SEARCH_DEPTH, top * 3), allowed_docs=allowed)
+        facts = self.index.facts
+        docnums = facts.docnums
+        ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if self._meaningful(parts, hit)]
+        ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
+        shown: list[tuple] = []
+        start = 0
+        while len(shown) < top and start < len(ranked):
+            # full schemes only for the matches shown (a scheme gone from the catalogue is skipped)
+            chunk = ranked[start:start + top - len(shown)]
+            start += len(chunk)
+            schemes = self._load([hit.id for hit, _ in chunk])
+            shown.extend((hit, schemes[hit.id]) for hit, _ in chunk if hit.id in schemes)
         matches = []
-        for rank, (hit, scheme) in enumerate(ranked[:top], start=1):
+        for rank, (hit, scheme) in enumerate(shown, start=1):
             notes = []
             if self.mode == "full":
                 notes = filters.check(scheme, applicant, self.referential, today, include_closed, relay).notes

@@ -133,3 +133,38 @@ def _date_fr(iso: str) -> str:
         return f"{dt.date.fromisoformat(iso):%d/%m/%Y}"
     except ValueError:
         return iso
+
+
+class Eligibility:
+    """The hard filters over a whole index at once, from its side-file columns (see
+    ``matcher.index.Facts``) rather than from full schemes: the verdict of ``check`` depends on
+    (beneficiaries, perimeter) for the applicant rules and on (deadline, recurrence, archived,
+    closed) for the status, so each distinct combination is checked once, with ``check``'s own
+    rules, and the documents follow their combination."""
+
+    def __init__(self, facts):
+        self._who: dict[tuple, int] = {}
+        self._when: dict[tuple, int] = {}
+        self.who_of = [self._who.setdefault((tuple(b), p), len(self._who))
+                       for b, p in zip(facts.beneficiaries, facts.perimeter)]
+        self.when_of = [self._when.setdefault((d, r, a, bool(c)), len(self._when))
+                        for d, r, a, c in zip(facts.deadline, facts.recurrence, facts.archived, facts.closed_at)]
+
+    def allowed(self, applicant: Applicant | None, referential, today: dt.date, include_closed: bool = False,
+                relay: bool = False) -> frozenset[int]:
+        """Docnums of the schemes ``check`` keeps for this applicant."""
+        who_ok = [True] * len(self._who)
+        if applicant is not None:
+            for (beneficiaries, perimeter), group in self._who.items():
+                stub = Scheme(id="x:x", source="x", title="x", beneficiaries=list(beneficiaries), perimeter=perimeter)
+                who_ok[group] = not (check_business(stub, applicant, relay, [])
+                                     or check_beneficiary(stub, applicant, relay, [])
+                                     or check_territory(stub, applicant, referential))
+        when_ok = [False] * len(self._when)
+        for (deadline, recurrence, archived, closed), group in self._when.items():
+            stub = Scheme(id="x:x", source="x", title="x", recurrence=recurrence, archived=archived,
+                          deadline=dt.date.fromisoformat(deadline) if deadline else None,
+                          closed_at="closed" if closed else None)
+            when_ok[group] = not check_status(stub, today, include_closed, [])
+        return frozenset(docnum for docnum, (who, when) in enumerate(zip(self.who_of, self.when_of))
+                         if who_ok[who] and when_ok[when])

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from whoosh import index as whoosh_index
-from whoosh import query as Q
 from whoosh.fields import ID, TEXT, Schema
 
 from catalogue.model import Scheme
@@ -39,7 +38,8 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
+FACTS_NAME = "facts.json"
 
 
 class IndexError_(RuntimeError):
@@ -82,6 +82,62 @@ class Hit:
     matched: dict[str, set[str]] = field(default_factory=dict)   # stem -> fields it matched
 
 
+class Facts:
+    """The side file written with the index (``facts.json``): per docnum, the columns the hard
+    filters, the tie-break and the hit ids need, and the indexed length of every field (the
+    ones Whoosh's scorer reads). A match reads this file instead of every scheme of the catalogue."""
+
+    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at")
+
+    def __init__(self, columns: dict | None = None):
+        columns = columns or {}
+        for name in self.COLUMNS:
+            setattr(self, name, columns.get(name, []))
+        self.lengths: dict[str, list[int]] = columns.get("lengths", {})
+        self._docnums: dict[str, int] | None = None
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+    @property
+    def docnums(self) -> dict[str, int]:
+        if self._docnums is None:
+            self._docnums = {sid: docnum for docnum, sid in enumerate(self.ids)}
+        return self._docnums
+
+    def add(self, scheme: Scheme) -> None:
+        self.ids.append(scheme.id)
+        self.perimeter.append(scheme.perimeter)
+        self.beneficiaries.append(list(scheme.beneficiaries))
+        self.deadline.append(scheme.deadline.isoformat() if scheme.deadline else None)
+        self.recurrence.append(scheme.recurrence)
+        self.archived.append(bool(scheme.archived))
+        self.closed_at.append(scheme.closed_at)
+
+    def read_lengths(self, reader) -> None:
+        """Field lengths as Whoosh stored them; also checks that docnums follow the order of addition."""
+        count = reader.doc_count_all()
+        if [fields["id"] for _, fields in reader.iter_docs()] != self.ids:
+            raise IndexError_("numérotation inattendue des documents de l'index")
+        # doc_field_length gives None for an empty field (no posting can point there)
+        self.lengths = {name: [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
+                        for name in FIELD_WEIGHTS}
+
+    def write(self, path: Path) -> None:
+        data = {name: getattr(self, name) for name in self.COLUMNS}
+        data["lengths"] = self.lengths
+        path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> "Facts":
+        try:
+            return cls(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as error:
+            raise IndexError_(f"index incomplet ({path.name} illisible : {error}) : relancez « aidenum index »") \
+                from None
+
+
 @dataclass
 class BuildResult:
     count: int
@@ -100,9 +156,11 @@ class SchemeIndex:
         self.kind = kind
         self._ix = None
         self._searcher = None
-        self._docnums: dict[str, int] | None = None
+        self._facts: Facts | None = None
         self._opened_dir: Path | None = None
-        self._cache: dict[tuple[str, tuple[str, ...]], list[tuple[int, float]]] = {}
+        self._cache: dict[tuple[str, tuple[str, ...]], _Postings] = {}
+        self._terms: dict[tuple[str, str], _Term] = {}
+        self._norm_cache: dict[str, list[float]] = {}
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -151,9 +209,11 @@ class SchemeIndex:
         try:
             ix = whoosh_index.create_in(str(build_dir), _schema(self.kind))
             writer = ix.writer(limitmb=256)
+            facts = Facts()
             try:
                 for scheme in schemes:
                     writer.add_document(**document(scheme))
+                    facts.add(scheme)
                     count += 1
                     if on_document:
                         on_document()
@@ -161,7 +221,10 @@ class SchemeIndex:
                 writer.cancel()
                 raise
             writer.commit()
+            with ix.reader() as reader:
+                facts.read_lengths(reader)
             ix.close()
+            facts.write(build_dir / FACTS_NAME)
             seconds = time.perf_counter() - started
             stamp = {"catalogue": catalogue_stamp, "count": count, "format": INDEX_FORMAT,
                      "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(seconds, 3)}
@@ -198,7 +261,10 @@ class SchemeIndex:
             self._ix = whoosh_index.open_dir(str(live))
             self._searcher = self._ix.searcher()
             self._opened_dir = live
-            self._docnums = {fields["id"]: docnum for docnum, fields in self._searcher.reader().iter_docs()}
+            self._facts = Facts.read(live / FACTS_NAME)
+            if self._facts.count != self._searcher.reader().doc_count_all():
+                self.close()
+                raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
         return self._searcher
 
     def close(self) -> None:
@@ -206,52 +272,195 @@ class SchemeIndex:
             self._searcher.close()
         if self._ix is not None:
             self._ix.close()
-        self._searcher = self._ix = self._docnums = self._opened_dir = None
-        self._cache = {}
+        self._searcher = self._ix = self._facts = self._opened_dir = None
+        self._cache, self._terms, self._norm_cache = {}, {}, {}
 
     def doc_count(self) -> int:
         return self._open().doc_count()
 
-    def search(self, parts: list[QueryPart], allowed: set[str] | None = None, limit: int = 50) -> list[Hit]:
+    @property
+    def facts(self) -> "Facts":
+        """What the filters and the ranking need of every indexed scheme, by docnum."""
+        self._open()
+        return self._facts
+
+    def search(self, parts: list[QueryPart], allowed: set[str] | None = None, limit: int = 50,
+               allowed_docs: frozenset[int] | None = None) -> list[Hit]:
         """Score documents against the weighted ``parts``: the BM25F scores of every (part, field)
         are added up explicitly, posting by posting (never OrGroup.factory, and no binary tree of
         hundreds of Whoosh union matchers, which is two orders of magnitude slower here).
 
-        ``allowed`` restricts the candidates BEFORE ranking (the hard filters)."""
-        searcher = self._open()
-        reader = searcher.reader()
-        docset = None
+        ``allowed`` (scheme ids) or ``allowed_docs`` (docnums, see ``facts``) restricts the
+        candidates BEFORE ranking (the hard filters)."""
+        self._open()
+        docset = allowed_docs
         if allowed is not None:
-            docset = {self._docnums[i] for i in allowed if i in self._docnums}
-            if not docset:
-                return []
+            docnums = self._facts.docnums
+            docset = {docnums[i] for i in allowed if i in docnums}
+        if docset is not None and not docset:
+            return []
         scores: dict[int, float] = {}
-        matched: dict[int, dict[str, set[str]]] = {}
+        get = scores.get
+        lists = []
         for part in parts:
             for name, field_weight in FIELD_WEIGHTS.items():
-                postings = self._postings(searcher, name, part.stems)
+                postings = self._postings(name, part.stems)
+                lists.append((part, name, postings))
+                if not postings.docs:
+                    continue
                 boost = part.weight * field_weight
-                for docnum, score in postings:
-                    if docset is None or docnum in docset:
-                        scores[docnum] = scores.get(docnum, 0.0) + boost * score
-                        terms = matched.setdefault(docnum, {})
-                        for stem in part.stems:
-                            terms.setdefault(stem, set()).add(name)
+                if docset is None:
+                    for docnum, score in zip(postings.docs, postings.scores):
+                        scores[docnum] = get(docnum, 0.0) + boost * score
+                else:
+                    for docnum, score in zip(postings.docs, postings.scores):
+                        if docnum in docset:
+                            scores[docnum] = get(docnum, 0.0) + boost * score
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
-        return [Hit(reader.stored_fields(docnum)["id"], score, matched[docnum]) for docnum, score in best]
+        # which stems matched which fields: only for the documents returned
+        matched: dict[int, dict[str, set[str]]] = {docnum: {} for docnum, _ in best}
+        kept = matched.keys()
+        for part, name, postings in lists:
+            if postings.docs:
+                for docnum in kept & postings.docset:
+                    terms = matched[docnum]
+                    for stem in part.stems:
+                        terms.setdefault(stem, set()).add(name)
+        ids = self._facts.ids
+        return [Hit(ids[docnum], score, matched[docnum]) for docnum, score in best]
 
-    def _postings(self, searcher, name: str, stems: tuple[str, ...]) -> list[tuple[int, float]]:
-        """(docnum, unboosted BM25F score) of a word or phrase in a field, read once per opened index."""
+    # -- postings and BM25F ------------------------------------------------------------------------
+    def _postings(self, name: str, stems: tuple[str, ...]) -> "_Postings":
+        """(docnum, unboosted BM25F score) of a word or phrase in a field, read once per opened index.
+
+        Scores are those of Whoosh's BM25F scorer (same formula, same operands, same order of
+        additions: a phrase scores the sum of its words' scores, as Whoosh's phrase matcher
+        does), computed from the posting blocks and the field lengths of the side file."""
         key = (name, stems)
         cached = self._cache.get(key)
         if cached is None:
-            cached = []
-            reader = searcher.reader()
-            if all((name, stem) in reader for stem in stems):
-                q = Q.Term(name, stems[0]) if len(stems) == 1 else Q.Phrase(name, list(stems), slop=1)
-                m = q.matcher(searcher)
-                while m.is_active():
-                    cached.append((m.id(), m.score()))
-                    m.next()
+            reader = self._searcher.reader()
+            if not all((name, stem) in reader for stem in stems):
+                cached = _EMPTY
+            elif len(stems) == 1:
+                term = self._term(name, stems[0])
+                cached = _Postings(term.docs, term.scores())
+            else:
+                cached = self._phrase(name, stems)
             self._cache[key] = cached
         return cached
+
+    def _term(self, name: str, stem: str) -> "_Term":
+        key = (name, stem)
+        term = self._terms.get(key)
+        if term is None:
+            searcher = self._searcher
+            docs, weights, values = _read_postings(searcher.reader().postings(name, stem))
+            term = _Term(docs, weights, values, searcher.idf(name, stem), self._norms(name), self._k1)
+            self._terms[key] = term
+        return term
+
+    def _phrase(self, name: str, stems: tuple[str, ...]) -> "_Postings":
+        """Documents where the words follow each other (Whoosh's Phrase with slop=1 requires
+        consecutive positions), scored as the sum of the words' scores in Whoosh's tree order."""
+        terms = [self._term(name, stem) for stem in stems]
+        common = set(terms[0].docs).intersection(*(t.docs for t in terms[1:]))
+        decode = self._searcher.reader().schema[name].format.decoder("positions")
+        docs, scores = [], []
+        for docnum in sorted(common):
+            rows = [t.row(docnum) for t in terms]
+            starts = decode(terms[0].values[rows[0]])
+            following = [set(decode(t.values[row])) for t, row in zip(terms[1:], rows[1:])]
+            if any(all(start + i in positions for i, positions in enumerate(following, start=1))
+                   for start in starts):
+                docs.append(docnum)
+                scores.append(_tree_sum([t.score_at(row) for t, row in zip(terms, rows)]))
+        return _Postings(docs, scores)
+
+    def _norms(self, name: str) -> list[float]:
+        """Per docnum, the length part of BM25's denominator: K1 * ((1 - B) + B * fl / avgfl)."""
+        norms = self._norm_cache.get(name)
+        if norms is None:
+            weighting = self._searcher.weighting
+            b, k1 = weighting._field_B.get(name, weighting.B), weighting.K1
+            avgfl = self._searcher.avg_field_length(name) or 1
+            norms = self._norm_cache[name] = [k1 * ((1 - b) + b * fl / avgfl) for fl in self._facts.lengths[name]]
+        return norms
+
+    @property
+    def _k1(self) -> float:
+        return self._searcher.weighting.K1
+
+
+@dataclass
+class _Postings:
+    docs: list[int]
+    scores: list[float]
+    _docset: frozenset[int] | None = None
+
+    @property
+    def docset(self) -> frozenset[int]:
+        if self._docset is None:
+            self._docset = frozenset(self.docs)
+        return self._docset
+
+
+_EMPTY = _Postings([], [], frozenset())
+
+
+class _Term:
+    """One term's postings in one field: docnums, frequencies, raw position values."""
+
+    def __init__(self, docs, weights, values, idf, norms, k1):
+        self.docs, self.weights, self.values = docs, weights, values
+        self.idf, self.norms, self.k1 = idf, norms, k1
+        self._rows: dict[int, int] | None = None
+        self._scores: list[float] | None = None
+
+    def scores(self) -> list[float]:
+        if self._scores is None:
+            idf, norms, k1 = self.idf, self.norms, self.k1
+            # whoosh.scoring.bm25 with the length part precomputed per document
+            self._scores = [idf * ((tf * (k1 + 1)) / (tf + norms[docnum]))
+                            for docnum, tf in zip(self.docs, self.weights)]
+        return self._scores
+
+    def row(self, docnum: int) -> int:
+        if self._rows is None:
+            self._rows = {d: i for i, d in enumerate(self.docs)}
+        return self._rows[docnum]
+
+    def score_at(self, row: int) -> float:
+        return self.scores()[row]
+
+
+def _read_postings(matcher) -> tuple[list[int], list[float], list]:
+    """All (docnum, weight, value) of a term, a whole block at a time when the matcher is
+    Whoosh 3's block reader (the per-posting calls dominate otherwise)."""
+    docs: list[int] = []
+    weights: list[float] = []
+    values: list = []
+    if all(hasattr(matcher, attr) for attr in ("_read_ids", "_read_weights", "_read_values", "_next_block")):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            docs.extend(matcher._ids)
+            weights.extend(matcher._weights)
+            values.extend(matcher._values)
+            matcher._next_block()
+        return docs, weights, values
+    while matcher.is_active():
+        docs.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    return docs, weights, values
+
+
+def _tree_sum(values: list[float]) -> float:
+    """Sum in the order of Whoosh's ``make_binary_tree`` of intersection matchers: a + (b + c)."""
+    if len(values) == 1:
+        return values[0]
+    half = len(values) // 2
+    return _tree_sum(values[:half]) + _tree_sum(values[half:])
