@@ -12,7 +12,7 @@ stemmer is too aggressive for this vocabulary (« données » -> « don », « c
     AccentFoldFilter  é -> e, œ -> oe …
     StopFilter        (Whoosh) with a full French stop list, « les » included, min size 2
     LightFrenchStemFilter  plural and feminine forms and a few derivational suffixes
-                      (-ation, -isation, -ement, -iser, -ité, -ique, -er); acronyms (THD, ENT,
+                      (-ation, -isation, -ement, -iser, -ité, -ique, -er; see _SUFFIXES); acronyms (THD, ENT,
                       TNI, SIG, FEDER…) and tokens with digits are never stemmed.
 
 This module imports Whoosh's analysis package only (cheap); ``matcher/index.py`` is the only
@@ -130,11 +130,23 @@ class LightFrenchStemFilter(Filter):
 
 # (suffix, replacement), tried longest first after the plural/feminine step; the remaining
 # stem must keep at least MIN_STEM letters so that « station » or « logement » stay whole.
+# Verbs, their participles and their action nouns share a stem (« dématérialiser »,
+# « dématérialisée », « dématérialisation »; « équiper », « équipement »), but a quality noun in
+# -ité keeps its own (« mobilité » is not « mobile » nor « mobiliser »; « accessibilité » is not
+# « accès »), and -ication nouns keep theirs so that « publication » is not « public » and
+# « communication » not « commune ».
 _SUFFIXES = sorted([
-    ("isation", ""), ("ation", ""), ("ement", ""), ("iser", ""), ("ise", ""), ("ite", ""),
-    ("ique", "ic"), ("er", ""), ("enne", "en"), ("elle", "el"), ("onne", "on"), ("ive", "if"),
+    ("isation", "is"), ("iser", "is"), ("ise", "is"),
+    ("ication", "icat"), ("ation", ""), ("ement", ""),
+    ("ite", "it"), ("ique", "ic"), ("er", ""), ("enne", "en"), ("elle", "el"), ("onne", "on"),
+    ("ive", "if"),
 ], key=lambda pair: -len(pair[0]))
 MIN_STEM = 4
+
+# Lexicalised nouns that the verb rules above would fold into an unrelated verb (singular
+# form, after the plural step): « données » is not « donner », « équipe » not « équiper »,
+# « forme » not « former ».
+_KEEP = {"donnee": "donnee", "equipe": "equipe", "forme": "forme", "fonds": "fonds"}
 
 
 @lru_cache(maxsize=200_000)
@@ -142,12 +154,16 @@ def light_stem(word: str) -> str:
     """Light French stemmer on folded lower-case words (no accents)."""
     if len(word) <= 3 or not word.isalpha():
         return word
+    if word in _KEEP:
+        return _KEEP[word]
     if word.endswith("eaux"):
         word = word[:-1]
     elif word.endswith("aux") and len(word) > 5:
         word = word[:-3] + "al"
     elif word[-1] in "sx" and not word.endswith("ss") and len(word) > 4:
         word = word[:-1]
+    if word in _KEEP:
+        return _KEEP[word]
     if word.endswith("ee"):
         word = word[:-1]
     for suffix, replacement in _SUFFIXES:

@@ -5,13 +5,18 @@ https://aides-territoires.beta.gouv.fr — its 65 rows are kept as published, ``
 aides-territoires) plus a fourth column, and rows written for the digital-plan vocabulary
 (``origine`` = aidenum). Columns: ``action`` (1 = an intention such as « installer », a weak
 signal; 0 = an object, which carries the meaning), ``terme``, ``synonymes`` (comma-separated),
-``origine``.
+``origine``, and an optional ``domaine``: the broader term of the concept (« wifi public »,
+« GED », « SIG »… are all ``numérique``).
 
 Expansion happens on the QUERY side only (the index stays the plain text): when the action
 text contains a row's term, the synonyms are added with a lower weight; when it contains a
 synonym, the term is added. Rows written for aidenum are groups of equivalent phrases, so a
 synonym also brings its sibling synonyms; the Aides-territoires rows are mixed bags
-(« collectivité » -> « département », « territoire »…), so they expand one hop only.
+(« collectivité » -> « département », « territoire »…), so they expand one hop only. A concept
+found in the text also brings its domain (one hop, never the domain's own synonyms): an action
+about « bornes wifi » never says « numérique », yet the schemes that fund « le développement du
+numérique » in general are candidates for it (measured on the gold set: nDCG@10 +0.03 on both
+the tune and the held-out halves).
 """
 from __future__ import annotations
 
@@ -23,7 +28,7 @@ from pathlib import Path
 from .analysis import analyze
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "thesaurus.csv"
-HEADER = ["action", "terme", "synonymes", "origine"]
+HEADER = ["action", "terme", "synonymes", "origine", "domaine"]
 
 
 class ThesaurusError(ValueError):
@@ -43,6 +48,7 @@ class Concept:
     weak: bool                # an intention (« installer »), not an object
     group: bool               # every member is equivalent (aidenum rows)
     line: int = 0
+    domain: Phrase | None = None   # the broader term (« numérique »)
 
     @property
     def members(self) -> list[Phrase]:
@@ -55,6 +61,7 @@ class Expansion:
     phrase: Phrase
     trigger: Phrase
     concept: Concept
+    broader: bool = False     # the phrase is the concept's domain, not a synonym
 
 
 @dataclass
@@ -65,6 +72,7 @@ class Thesaurus:
         """Concept phrases found in ``stems`` (the analysed query) and the phrases they bring."""
         found: list[tuple[Phrase, Concept]] = []
         added: dict[tuple[str, ...], Expansion] = {}
+        domains: list[tuple[Concept, Phrase]] = []
         present = set(stems)
         for concept in self.concepts:
             hits = [p for p in concept.members if p.stems and set(p.stems) <= present and _contains(stems, p.stems)]
@@ -79,6 +87,12 @@ class Thesaurus:
             for phrase in targets:
                 if phrase.stems and phrase.stems not in hit_stems and phrase.stems not in added:
                     added[phrase.stems] = Expansion(phrase, hits[0], concept)
+            domains.append((concept, hits[0]))
+        for concept, trigger in domains:
+            # after every synonym, so that a domain that is also a synonym keeps its synonym link
+            domain = concept.domain
+            if domain and domain.stems and domain.stems not in added:
+                added[domain.stems] = Expansion(domain, trigger, concept, broader=True)
         found_stems = {p.stems for p, _ in found}
         return found, [e for key, e in added.items() if key not in found_stems]
 
@@ -107,10 +121,11 @@ def read(path: str | Path = DEFAULT_PATH) -> Thesaurus:
             raise ThesaurusError(f"{path.name}, ligne {number} : attendu « action;terme;synonymes » "
                                  f"avec action = 0 ou 1")
         origin = row[3].strip() if len(row) > 3 else ""
+        domain = _phrase(row[4]) if len(row) > 4 and row[4].strip() else None
         term = _phrase(row[1])
         synonyms = [_phrase(s) for s in row[2].split(",") if s.strip()]
         thesaurus.concepts.append(Concept(term, [s for s in synonyms if s.stems], weak=row[0].strip() == "1",
-                                          group=origin == "aidenum", line=number))
+                                          group=origin == "aidenum", line=number, domain=domain))
     return thesaurus
 
 

@@ -31,10 +31,45 @@ def test_stop_words_include_les():
     ("réseau", "réseaux"),
     ("citoyen", "citoyenne", "citoyens"),
     ("données", "donnée"),
-    ("sécurité", "sécuriser", "sécurisé"),
+    ("sécuriser", "sécurisé", "sécurisation"),
+    ("école", "écoles"),
+    ("fibre", "fibres"),
+    ("service", "services"),
+    ("numériser", "numérisation", "numérisée"),
+    ("mobilité", "mobilités"),
+    ("accessibilité", "accessibilités"),
+    ("commune", "communes"),
+    ("communication", "communications"),
+    ("informatique", "informatiques"),
+    ("médiathèque", "médiathèques"),
+    ("tablette", "tablettes"),
+    ("caméra", "caméras"),
+    ("équipe", "équipes"),
 ])
 def test_light_stemming_conflates_inflections(words):
     assert len({tuple(analyze(w)) for w in words}) == 1, [analyze(w) for w in words]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("données", "donner"),            # data is not « to give »
+    ("mobile", "mobilité"),           # « couverture mobile » is not transport
+    ("mobilisation", "mobilité"),
+    ("mobile", "mobiliser"),
+    ("accès", "accessibilité"),       # access to services is not disability access
+    ("commune", "communication"),
+    ("public", "publication"),
+    ("habitat", "habitant"),
+    ("équipe", "équipement"),
+    ("forme", "formation"),
+    ("activité", "activation"),
+    ("sécurité", "sécurisation"),     # « sécurité » is also road and civil safety
+    ("numérique", "numérisation"),    # the thesaurus, not the stemmer, relates these two
+    ("information", "informatique"),
+    ("mutualité", "mutualisation"),
+    ("fonds", "fond"),
+])
+def test_light_stemming_keeps_distinct_words_apart(first, second):
+    assert analyze(first) != analyze(second)
 
 
 def test_stemming_is_light_not_snowball():
@@ -68,6 +103,36 @@ def test_shipped_thesaurus_covers_the_digital_vocabulary():
     assert "fibre" in added_texts and "THD" in added_texts
     found, added = t.expand(analyze("lutter contre l'illectronisme"))
     assert {"médiation numérique", "inclusion numérique"} <= {e.phrase.text for e in added}
+
+
+def test_digital_concepts_bring_their_domain_once(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("action;terme;synonymes;origine;domaine\n"
+                    "0;wifi public;borne wifi,hotspot;aidenum;numérique\n"
+                    "0;numérique;digital,informatique;aides-territoires\n"
+                    "0;gymnase;salle multisport;aides-territoires\n", encoding="utf-8")
+    t = thesaurus.read(path)
+    _, added = t.expand(analyze("des bornes wifi sur la place"))
+    assert [(e.phrase.text, e.broader) for e in added] == [
+        ("wifi public", False), ("hotspot", False), ("numérique", True)]
+    assert added[-1].trigger.text == "borne wifi"
+    # one hop: the domain does not bring its own synonyms (« digital », « informatique »)
+    assert not {"digital", "informatique"} & {e.phrase.text for e in added}
+    # a text that already says « numérique » gets no domain expansion
+    _, added = t.expand(analyze("borne wifi et accès numérique"))
+    assert "numérique" not in {e.phrase.text for e in added}
+    _, added = t.expand(analyze("gymnase"))
+    assert [e.phrase.text for e in added] == ["salle multisport"]
+
+
+def test_shipped_digital_concepts_have_the_numerique_domain():
+    t = thesaurus.load()
+    for text in ("gestion électronique des documents", "vidéoprotection", "fibre optique",
+                 "système d'information géographique", "vidéoprojecteur interactif"):
+        _, added = t.expand(analyze(text))
+        assert ("numérique", True) in {(e.phrase.text, e.broader) for e in added}, text
+    _, added = t.expand(analyze("piscine municipale"))
+    assert not any(e.broader for e in added)
 
 
 def test_thesaurus_expands_term_to_synonyms_and_synonym_back_to_term(tmp_path):
