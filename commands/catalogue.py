@@ -83,14 +83,15 @@ def import_command(fichiers, complete, strict):
 
 
 def _import_one(path, store, complete, strict, import_file):
-    size = path.stat().st_size
-    with progress(None, f"Import de {path.name}", length=max(size, 1)) as bar:
+    size = max(path.stat().st_size, 1)
+    with progress(None, f"Import de {path.name} (%)", length=100) as bar:
         done = [0]
 
         def advance(position: int) -> None:
-            if bar is not None and position > done[0]:
-                bar.update(position - done[0])
-                done[0] = position
+            percent = min(100, position * 100 // size)
+            if bar is not None and percent > done[0]:
+                bar.update(percent - done[0])
+                done[0] = percent
 
         return import_file(path, store, complete=complete, strict=strict, progress=advance)
 
