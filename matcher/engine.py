@@ -8,7 +8,7 @@ How an action becomes a query: each distinct word of the title, axis and descrip
 term (title words weigh 1.5, words repeated in the text a little more); generic words of the
 domain (« projet », « commune », « territoire »…) and intentions (« installer », « accompagner »,
 the rows with action = 1 in the thesaurus) weigh little; thesaurus phrases found in the text are
-added as phrases, and their synonyms at half weight. Every part is searched in every indexed
+added as phrases, and their synonyms at the same weight. Every part is searched in every indexed
 field with the field's weight (see ``index.FIELD_WEIGHTS``) and the scores add up (BM25F).
 
 Relevance floor: a scheme is listed only if it shares at least one *meaningful* concept with
@@ -44,7 +44,7 @@ moderniser soutenir accompagner mettre poursuivre généraliser étendre structu
 TITLE_WEIGHT = 1.5
 GENERIC_WEIGHT = 0.2
 INTENTION_WEIGHT = 0.3
-SYNONYM_FACTOR = 0.5
+SYNONYM_FACTOR = 1.0  # thesaurus equivalents count as the word itself (eval: nDCG@10 +0.03 on tune and held-out)
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
