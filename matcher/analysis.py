@@ -26,6 +26,9 @@ from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Token, Tokenizer
 
+# Bump when the terms produced for a text change: indexes built by another version are rebuilt.
+ANALYZER_VERSION = 2
+
 ELISIONS = frozenset({"l", "d", "qu", "j", "n", "s", "c", "m", "t", "lorsqu", "puisqu", "jusqu", "quoiqu"})
 
 # Folded (no accents), lower-case. Function words only: domain words such as « numérique »

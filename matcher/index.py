@@ -29,7 +29,7 @@ from whoosh.fields import ID, TEXT, Schema
 
 from catalogue.model import Scheme
 
-from .analysis import french_analyzer, naive_analyzer
+from .analysis import ANALYZER_VERSION, french_analyzer, naive_analyzer
 
 # title, themes, programmes > description > keywords > eligibility, funders (Aides-territoires)
 FIELD_WEIGHTS = {"title": 4.0, "themes": 3.0, "programmes": 3.0, "description": 2.0,
@@ -38,7 +38,7 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = 2
+INDEX_FORMAT = f"2-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
