@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 import time
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -371,16 +372,16 @@ class StorePipeline:
             with catalogue.run(report.source, kind="crawl", label=spider.name, complete=complete) as run:
                 for scheme in self.schemes:
                     self._upsert(catalogue, run, scheme)
-                for target, at_ids in self.merges.items():
+                own_counts = Counter(run.counts)
+                for target, at_ids in self.merges.items():  # another source's record gains links only
                     existing = catalogue.get(target)
                     if existing is not None:
                         existing.sources = sorted(set(existing.sources) | set(at_ids))
-                        existing.closed_at = None
                         self._upsert(catalogue, run, existing, keep_state=True)
                 if complete:
                     run.seen |= kept  # their page failed this time: keep them as they are
             report.kept_unseen = sorted(kept) if complete else []
-            report.counts = dict(run.counts)
+            report.counts = dict(own_counts, closed=run.counts["closed"])
             report.complete = complete
         if complete:
             report.status, report.message = "ok", ""

@@ -108,6 +108,7 @@ def test_aides_territoires_copy_of_a_source_scheme_is_merged_into_it(aidenum_hom
     assert isinstance(by_url, DropItem) and isinstance(by_title, DropItem) and isinstance(other, Scheme)
     report = aggregator.close()
     assert report.status == "ok" and report.merged == ["at:1182 -> dsil:35-2025", "at:77 -> dsil:35-2025"]
+    assert report.counts == {"new": 1, "closed": 0}  # the source's record is linked, not counted as ours
     with Catalogue() as catalogue:
         assert catalogue.get("dsil:35-2025").sources == ["at:1182", "at:77"]
         assert catalogue.get("at:1182") is None and catalogue.get("at:9") is not None
@@ -193,3 +194,20 @@ def test_french_report_names_the_status(status, expected):
     text = render_fr(CrawlReport(spider="dsil", status=status, items_seen=2, items_valid=1,
                                  counts={"new": 1}, invalid={"deadline": 1}))
     assert f"collecte {expected}" in text and "date limite : 1" in text and "1 nouveau(x)" in text
+
+
+def test_spider_error_on_a_page_makes_the_run_partial(aidenum_home):
+    from scrapy.http import HtmlResponse
+    from twisted.python.failure import Failure
+
+    chain = Chain(PrefectureSpider, aidenum_home)
+    chain.feed(dsil_item())
+    response = HtmlResponse("https://p.gouv.fr/liste?page=2", body=b"<html></html>")
+    try:
+        raise ValueError("callback crashed")
+    except ValueError:
+        failure = Failure()
+    chain.steps[3].spider_error(failure, response, chain.crawler.spider)
+    report = chain.close()
+    assert report.status == "partial"
+    assert report.failures[0].reason == "page illisible (ValueError)" and report.failures[0].kind == "listing"
