@@ -20,6 +20,7 @@ import gzip
 import json
 import re
 import tarfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -67,37 +68,25 @@ def _name_key(name: str) -> str:
 
 
 class Referential:
+    """Territories are built lazily from the rows of the referential file: a match needs a
+    handful of them (the applicant's ancestors, the scheme perimeters), not all 37 000."""
+
     def __init__(self, data: dict):
-        self.territories: dict[str, Territory] = {}
-        self.parents: dict[str, tuple[str, ...]] = {}
-        self.members: dict[str, list[str]] = {}  # EPCI -> communes
+        self._regions = {code: (name, zone) for code, name, zone in data["regions"]}
+        self._departements = {code: (name, region) for code, name, region in data["departements"]}
+        self._epci = {siren: (name, population, members) for siren, name, population, members in data["epci"]}
+        self._communes = {code: (name, dep, population) for code, name, dep, population in data["communes"]}
+        self._commune_epci: dict[str, str] | None = None
+        self.territories: Mapping[str, Territory] = _Territories(self)
+        self.parents: Mapping[str, tuple[str, ...]] = _Parents(self)
+        self.members: Mapping[str, list[str]] = _Members(self)  # EPCI -> communes
         self._name_index: dict[str, list[str]] | None = None
-        for code, name in (("EU", "Europe"), ("FR", "France"), ("METRO", "France métropolitaine"), ("OM", "Outre-mer")):
-            self._add(code, name, code, None, ())
-        self.parents["FR"] = ("EU",)
-        self.parents["METRO"] = ("FR",)
-        self.parents["OM"] = ("FR",)
-        for code, name, zone in data["regions"]:
-            self._add(f"REG:{code}", name, "REG", None, ("OM" if zone != "metro" else "METRO",))
-        for code, name, region in data["departements"]:
-            self._add(f"DEP:{code}", name, "DEP", None, (f"REG:{region}",))
-        commune_epci: dict[str, str] = {}
-        for siren, name, population, member_codes in data["epci"]:
-            deps = sorted({_dep_of(c) for c in member_codes})
-            self._add(f"EPCI:{siren}", name, "EPCI", population, tuple(f"DEP:{d}" for d in deps))
-            self.members[f"EPCI:{siren}"] = [f"COM:{c}" for c in member_codes]
-            for c in member_codes:
-                commune_epci[c] = siren
-        for code, name, dep, population in data["communes"]:
-            parents = [f"DEP:{dep}"]
-            if code in commune_epci:
-                parents.insert(0, f"EPCI:{commune_epci[code]}")
-            self._add(f"COM:{code}", name, "COM", population, tuple(parents))
         self._ancestors: dict[str, frozenset[str]] = {}
 
-    def _add(self, code, name, scale, population, parents):
-        self.territories[code] = Territory(code, name, scale, population)
-        self.parents[code] = parents
+    def _epci_of_commune(self, insee: str) -> str | None:
+        if self._commune_epci is None:
+            self._commune_epci = {c: siren for siren, (_, _, members) in self._epci.items() for c in members}
+        return self._commune_epci.get(insee)
 
     @property
     def _names(self) -> dict[str, list[str]]:
@@ -191,6 +180,112 @@ class Referential:
     def label(self, code: str) -> str:
         territory = self.territories.get(code)
         return territory.label if territory else code
+
+
+_FIXED = {"EU": ("Europe", ()), "FR": ("France", ("EU",)), "METRO": ("France métropolitaine", ("FR",)),
+          "OM": ("Outre-mer", ("FR",))}
+
+
+class _Territories(Mapping):
+    """code -> Territory, in the order of the referential file, each built on first access."""
+
+    def __init__(self, referential: Referential):
+        self._ref = referential
+        self._built: dict[str, Territory] = {}
+
+    def _rows(self, scale: str) -> dict:
+        ref = self._ref
+        return {"REG": ref._regions, "DEP": ref._departements, "EPCI": ref._epci, "COM": ref._communes}[scale]
+
+    def __getitem__(self, code: str) -> Territory:
+        built = self._built.get(code)
+        if built is not None:
+            return built
+        if code in _FIXED:
+            territory = Territory(code, _FIXED[code][0], code, None)
+        else:
+            scale, sep, key = code.partition(":") if isinstance(code, str) else ("", "", "")
+            if not sep or scale not in SCALE_ORDER[4:]:
+                raise KeyError(code)
+            row = self._rows(scale)[key]
+            population = row[1] if scale == "EPCI" else row[2] if scale == "COM" else None
+            territory = Territory(code, row[0], scale, population)
+        self._built[code] = territory
+        return territory
+
+    def __contains__(self, code) -> bool:
+        if code in _FIXED:
+            return True
+        scale, sep, key = code.partition(":") if isinstance(code, str) else ("", "", "")
+        return bool(sep) and scale in SCALE_ORDER[4:] and key in self._rows(scale)
+
+    def __iter__(self):
+        yield from _FIXED
+        for scale in SCALE_ORDER[4:]:
+            for key in self._rows(scale):
+                yield f"{scale}:{key}"
+
+    def __len__(self) -> int:
+        return len(_FIXED) + sum(len(self._rows(scale)) for scale in SCALE_ORDER[4:])
+
+
+class _Parents(Mapping):
+    """code -> the territories directly containing it, computed on first access."""
+
+    def __init__(self, referential: Referential):
+        self._ref = referential
+        self._built: dict[str, tuple[str, ...]] = {}
+
+    def __getitem__(self, code: str) -> tuple[str, ...]:
+        built = self._built.get(code)
+        if built is None:
+            built = self._built[code] = self._compute(code)
+        return built
+
+    def _compute(self, code: str) -> tuple[str, ...]:
+        if code in _FIXED:
+            return _FIXED[code][1]
+        ref = self._ref
+        scale, _, key = code.partition(":")
+        if scale == "REG":
+            return ("OM" if ref._regions[key][1] != "metro" else "METRO",)
+        if scale == "DEP":
+            return (f"REG:{ref._departements[key][1]}",)
+        if scale == "EPCI":
+            return tuple(f"DEP:{d}" for d in sorted({_dep_of(c) for c in ref._epci[key][2]}))
+        if scale == "COM":
+            dep = ref._communes[key][1]
+            siren = ref._epci_of_commune(key)
+            return (f"EPCI:{siren}", f"DEP:{dep}") if siren else (f"DEP:{dep}",)
+        raise KeyError(code)
+
+    def __contains__(self, code) -> bool:
+        return code in self._ref.territories
+
+    def __iter__(self):
+        return iter(self._ref.territories)
+
+    def __len__(self) -> int:
+        return len(self._ref.territories)
+
+
+class _Members(Mapping):
+    """EPCI code -> its communes' codes."""
+
+    def __init__(self, referential: Referential):
+        self._ref = referential
+
+    def __getitem__(self, code: str) -> list[str]:
+        scale, _, key = code.partition(":") if isinstance(code, str) else ("", "", "")
+        if scale != "EPCI" or key not in self._ref._epci:
+            raise KeyError(code)
+        return [f"COM:{c}" for c in self._ref._epci[key][2]]
+
+    def __iter__(self):
+        return (f"EPCI:{siren}" for siren in self._ref._epci)
+
+    def __len__(self) -> int:
+        return len(self._ref._epci)
 
 
 def _dep_of(insee: str) -> str:
