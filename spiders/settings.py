@@ -12,7 +12,10 @@ SPIDER_MODULES = ["spiders.spiders"]
 NEWSPIDER_MODULE = "spiders.spiders"
 
 # -- politeness ----------------------------------------------------------------------------------
-USER_AGENT = "aidenum/0.1 (veille des aides pour les collectivites; +https://github.com/aidenum/aidenum)"
+# Site operators must be able to tell who crawls them: AIDENUM_CONTACT sets the page (or mailto:)
+# that explains the bot and reaches its operator.
+CONTACT_URL = os.environ.get("AIDENUM_CONTACT", "https://github.com/aidenum/aidenum")
+USER_AGENT = f"aidenum/0.1 (veille des aides pour les collectivites; +{CONTACT_URL})"
 ROBOTSTXT_OBEY = True
 DOWNLOAD_DELAY = 1.0
 DOWNLOAD_DELAY_JITTER = 0.5   # ±50 % around the delay (replaces RANDOMIZE_DOWNLOAD_DELAY, deprecated)
