@@ -321,6 +321,7 @@ class StorePipeline:
         report.finish_reason = reason
         report.finished_at = dt.datetime.now().replace(microsecond=0).isoformat()
         report.log_file = self.crawler.settings.get("LOG_FILE") or ""
+        report.retries = self.crawler.stats.get_value("retry/count", 0) if self.crawler.stats else 0
         home = _home(self.crawler)
         try:
             self._store(home, spider, reason)

@@ -54,6 +54,7 @@ class CrawlReport:
     filled: Counter = field(default_factory=Counter)             # field -> valid items having it
     failures: list[Failure] = field(default_factory=list)
     duplicates: int = 0
+    retries: int = 0                                             # requests retried (500/503, timeouts…)
     merged: list[str] = field(default_factory=list)              # "at:12 -> dsil:x"
     kept_unseen: list[str] = field(default_factory=list)         # schemes kept although their page failed
     counts: dict = field(default_factory=dict)                   # new/changed/unchanged/closed/reopened
@@ -165,6 +166,9 @@ def render_fr(report: CrawlReport) -> str:
     if report.merged:
         lines.append(f"  {_plural(len(report.merged), 'fiche fusionnée', 'fiches fusionnées')} avec la fiche "
                      f"de sa source d'origine")
+    if report.retries:
+        lines.append(f"  {_plural(report.retries, 'nouvelle tentative', 'nouvelles tentatives')} "
+                     f"après une erreur serveur ou un délai dépassé")
     if report.failures:
         lines.append(f"  erreurs HTTP / pages illisibles : {len(report.failures)}")
         for failure in report.failures[:8]:

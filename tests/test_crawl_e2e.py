@@ -83,7 +83,9 @@ def test_500_and_503_are_retried_until_success(aidenum_home):
     assert result.returncode == 0, result.stdout
     assert hits["/dispositifs-nationaux"] == 2 and hits[PVD] == 3
     assert open_ids(aidenum_home) == ALL_IDS
-    assert status(aidenum_home, SPIDER)["failures"] == []
+    report = status(aidenum_home, SPIDER)
+    assert report["failures"] == [] and report["retries"] == 3
+    assert "3 nouvelles tentatives" in result.stdout
 
 
 def test_listing_failing_after_every_retry_fails_the_source_and_closes_nothing(aidenum_home):
