@@ -168,8 +168,8 @@ class Matcher:
         parts = self.build_query(text, action.titre)
         applicant = filters.Applicant.from_collectivite(collectivite)
         relay = filters.relays_to_businesses(text)
-        hits = [hit for hit in self.index.search([p.query for p in parts], None, SEARCH_DEPTH)
-                if self._meaningful(parts, hit)]
+        floor = _Floor(parts)
+        hits = [hit for hit in self.index.search([p.query for p in parts], None, SEARCH_DEPTH) if floor.passes(hit)]
         kept = self._allowed_docs(applicant, today, False, relay)
         docnums = self.index.facts.docnums
         excluded = [hit.id for hit in hits if docnums[hit.id] not in kept]
@@ -263,8 +263,7 @@ class Matcher:
         return allowed
 
     def _meaningful(self, parts: list[_Part], hit) -> bool:
-        return any(part.meaningful == "always" and all(s in hit.matched for s in part.query.stems)
-                   for part in parts)
+        return _Floor(parts).passes(hit)
 
     def _match(self, text, title, collectivite, top, include_closed, today) -> list[Match]:
         parts = self.build_query(text, title)
@@ -278,7 +277,8 @@ class Matcher:
         hits = self.index.search([p.query for p in parts], None, max(SEARCH_DEPTH, top * 3), allowed_docs=allowed)
         facts = self.index.facts
         docnums = facts.docnums
-        ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if self._meaningful(parts, hit)]
+        floor = _Floor(parts)
+        ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if floor.passes(hit)]
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
         shown: list[tuple] = []
         start = 0
@@ -333,6 +333,19 @@ class Matcher:
         why.extend(note[0].upper() + note[1:] for note in notes)
         matched_fields = [f for f in FIELD_WEIGHTS if f in fields_seen]
         return Match(rank, scheme, round(hit.score, 4), why, terms, matched_fields)
+
+
+class _Floor:
+    """The relevance floor: a hit must match every stem of at least one meaningful part."""
+
+    def __init__(self, parts: list[_Part]):
+        meaningful = [part.query.stems for part in parts if part.meaningful == "always"]
+        self.words = frozenset(stems[0] for stems in meaningful if len(stems) == 1)
+        self.phrases = [stems for stems in meaningful if len(stems) > 1]
+
+    def passes(self, hit) -> bool:
+        matched = hit.matched
+        return not self.words.isdisjoint(matched) or any(all(s in matched for s in stems) for stems in self.phrases)
 
 
 def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:

@@ -309,13 +309,9 @@ class SchemeIndex:
                 if not postings.docs:
                     continue
                 boost = part.weight * field_weight
-                if docset is None:
-                    for docnum, score in zip(postings.docs, postings.scores):
-                        scores[docnum] = get(docnum, 0.0) + boost * score
-                else:
-                    for docnum, score in zip(postings.docs, postings.scores):
-                        if docnum in docset:
-                            scores[docnum] = get(docnum, 0.0) + boost * score
+                # same additions in the same order as a plain loop: the sums are bit-identical
+                for docnum, score in (postings.pairs if docset is None else postings.within(docset)):
+                    scores[docnum] = get(docnum, 0.0) + boost * score
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
         # which stems matched which fields: only for the documents returned
         matched: dict[int, dict[str, set[str]]] = {docnum: {} for docnum, _ in best}
@@ -392,17 +388,28 @@ class SchemeIndex:
         return self._searcher.weighting.K1
 
 
-@dataclass
 class _Postings:
-    docs: list[int]
-    scores: list[float]
-    _docset: frozenset[int] | None = None
+    """A word or phrase in one field: docnums (ascending) and their unboosted scores."""
+
+    def __init__(self, docs: list[int], scores: list[float], docset: frozenset[int] | None = None):
+        self.docs, self.scores, self._docset = docs, scores, docset
+        self._within: tuple[object, list[tuple[int, float]]] | None = None
 
     @property
     def docset(self) -> frozenset[int]:
         if self._docset is None:
             self._docset = frozenset(self.docs)
         return self._docset
+
+    @property
+    def pairs(self):
+        return zip(self.docs, self.scores)
+
+    def within(self, allowed) -> list[tuple[int, float]]:
+        """The postings of documents in ``allowed``, kept for the last set asked (one applicant)."""
+        if self._within is None or self._within[0] is not allowed:
+            self._within = (allowed, [(d, s) for d, s in zip(self.docs, self.scores) if d in allowed])
+        return self._within[1]
 
 
 _EMPTY = _Postings([], [], frozenset())
