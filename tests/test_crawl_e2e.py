@@ -221,10 +221,18 @@ def test_20_mb_page_is_refused_and_reported(aidenum_home):
     assert "page trop volumineuse" in result.stdout
 
 
-def test_windows_1252_page_is_decoded(aidenum_home):
+@pytest.mark.parametrize("declared_in", ["header", "meta"])
+def test_windows_1252_page_is_decoded(aidenum_home, declared_in):
     with bdt_mirror() as mirror:
-        text = mirror.pages[PVD].body.decode("utf-8").replace('charset="utf-8"', "").replace("charset=utf-8", "")
-        mirror.add(PVD, Page(text.encode("cp1252", errors="replace"), "text/html; charset=windows-1252"))
+        text = mirror.pages[PVD].body.decode("utf-8")
+        assert '<meta charset="utf-8" />' in text
+        if declared_in == "header":
+            text, content_type = text.replace('<meta charset="utf-8" />', ""), "text/html; charset=windows-1252"
+        else:  # an old préfecture template: no charset on the wire, only in the page
+            text, content_type = text.replace('charset="utf-8"', 'charset="windows-1252"'), "text/html"
+        body = text.encode("cp1252")  # every character of the page exists in windows-1252
+        assert body != text.encode("utf-8")
+        mirror.add(PVD, Page(body, content_type))
         result = crawl_bdt(aidenum_home, mirror)
     assert result.returncode == 0, result.stdout
     reference = _reference_rows()
