@@ -29,7 +29,7 @@ from whoosh.fields import ID, TEXT, Schema
 
 from catalogue.model import Scheme
 
-from .analysis import ANALYZER_VERSION, french_analyzer, naive_analyzer
+from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
 
 # title, themes, programmes > description > keywords > eligibility, funders (Aides-territoires)
 FIELD_WEIGHTS = {"title": 4.0, "themes": 3.0, "programmes": 3.0, "description": 2.0,
@@ -48,8 +48,117 @@ class IndexError_(RuntimeError):
 
 def _schema(kind: str) -> Schema:
     analyzer = french_analyzer() if kind == "full" else naive_analyzer()
-    fields = {name: TEXT(analyzer=analyzer, phrase=True) for name in FIELD_WEIGHTS}
+    fields = {name: _Text(analyzer=analyzer, phrase=True) for name in FIELD_WEIGHTS}
     return Schema(id=ID(stored=True, unique=True), **fields)
+
+
+class _LengthMemo:
+    """Stands for ``SegmentWriter.per_document_reader``: the reader it returns answers
+    ``doc_field_length`` once per (document, field) instead of once per posting."""
+
+    def __init__(self, open_reader):
+        self._open_reader = open_reader
+        self.seen: dict[tuple[int, str], int | None] = {}
+
+    def __call__(self):
+        return _MemoReader(self._open_reader(), self.seen)
+
+
+class _MemoReader:
+    def __init__(self, reader, seen):
+        self._reader, self.seen = reader, seen
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        key = (docnum, fieldname)
+        if key not in self.seen:
+            self.seen[key] = self._reader.doc_field_length(docnum, fieldname, default)
+        return self.seen[key]
+
+    def __getattr__(self, name):
+        return getattr(self._reader, name)
+
+
+class _Text(TEXT):
+    """Whoosh's TEXT field; during a fast build (``_WordCache`` active) the analyzer runs once
+    per distinct word instead of once per occurrence. Same terms, frequencies and positions."""
+
+    def index(self, value, **kwargs):
+        cache = _WordCache.active
+        if cache is None or kwargs or not isinstance(value, str):
+            return super().index(value, **kwargs)
+        return cache.word_values(self, value)
+
+
+class _WordCache:
+    """Per-word analysis for one build. Valid because every step of the analyzers is local to
+    a word (the tokenizer cuts ``analysis._WORD_RE`` matches one by one; lower-casing, folding,
+    stop words and stems look at one token), except StopFilter's renumbering, redone here:
+    kept tokens take consecutive positions from the first one's. Any other analyzer chain
+    goes through Whoosh unchanged (see ``_plan``); tests compare both on the real catalogue."""
+
+    active: "_WordCache | None" = None
+    _STEPS = ("FrenchTokenizer", "LowercaseFilter", "AccentFoldFilter", "StopFilter", "LightFrenchStemFilter")
+
+    def __init__(self):
+        self._words: dict[int, tuple[object, bool, dict]] = {}   # id(analyzer) -> (analyzer, renumber, words)
+        self._texts: dict[tuple, list] = {}                      # short repeated values (funders, themes…)
+
+    @contextlib.contextmanager
+    def activated(self):
+        _WordCache.active = self
+        try:
+            yield self
+        finally:
+            _WordCache.active = None
+
+    def _plan(self, analyzer):
+        entry = self._words.get(id(analyzer))
+        if entry is None:
+            items = getattr(analyzer, "items", None)
+            names = [type(item).__name__ for item in items or ()]
+            fast = bool(items) and names[0] == "FrenchTokenizer" and all(n in self._STEPS for n in names) \
+                and all(getattr(item, "renumber", True) for item in items if type(item).__name__ == "StopFilter")
+            entry = self._words[id(analyzer)] = (analyzer, "StopFilter" in names, {}) if fast else (analyzer, None, None)
+        return entry
+
+    def _word(self, analyzer, words: dict, word: str):
+        """(terms with their position in the word, positions the word takes in the token stream)."""
+        found = words.get(word)
+        if found is None:
+            terms = [(t.text, t.pos) for t in analyzer(word, positions=True, boosts=True, mode="index")
+                     if not t.stopped]
+            width = max(t.pos for t in analyzer.items[0](word, positions=True, mode="index")) + 1
+            found = words[word] = (terms, width)
+        return found
+
+    def word_values(self, field, value: str):
+        analyzer, renumber, words = self._plan(field.analyzer)
+        if words is None:
+            return TEXT.index(field, value)
+        fmt, boost = field.format, field.format.field_boost
+        key = (id(analyzer), type(fmt), boost, value)
+        cached = self._texts.get(key)
+        if cached is not None:
+            return cached
+        poses: dict[str, list[int]] = {}
+        base, current = 0, None
+        for match in _WORD_RE.finditer(value):
+            terms, width = self._word(analyzer, words, match.group())
+            for term, pos in terms:
+                if not renumber:
+                    at = base + pos
+                elif current is None:
+                    at = current = base + pos
+                else:
+                    current += 1
+                    at = current
+                poses.setdefault(term, []).append(at)
+            base += width
+        out = [(term.encode("utf-8"), len(positions), float(len(positions)) * boost, fmt.encode(positions))
+               for term, positions in poses.items()]
+        if len(value) <= 200:
+            self._texts[key] = out
+        return out
 
 
 def document(scheme: Scheme) -> dict[str, str]:
@@ -115,14 +224,21 @@ class Facts:
         self.archived.append(bool(scheme.archived))
         self.closed_at.append(scheme.closed_at)
 
-    def read_lengths(self, reader) -> None:
-        """Field lengths as Whoosh stored them; also checks that docnums follow the order of addition."""
+    def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
+        """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has
+        them: a field without postings has none); also checks that docnums follow the order
+        of addition."""
         count = reader.doc_count_all()
         if [fields["id"] for _, fields in reader.iter_docs()] != self.ids:
             raise IndexError_("numérotation inattendue des documents de l'index")
         # doc_field_length gives None for an empty field (no posting can point there)
-        self.lengths = {name: [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
-                        for name in FIELD_WEIGHTS}
+        memoised = {name for _, name in memo.seen} if memo is not None else set()
+        self.lengths = {}
+        for name in FIELD_WEIGHTS:
+            if name in memoised:
+                self.lengths[name] = [memo.seen.get((docnum, name)) or 0 for docnum in range(count)]
+            else:
+                self.lengths[name] = [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
 
     def write(self, path: Path) -> None:
         data = {name: getattr(self, name) for name in self.COLUMNS}
@@ -149,11 +265,14 @@ class BuildResult:
 
 
 class SchemeIndex:
-    def __init__(self, home: Path, kind: str = "full"):
+    def __init__(self, home: Path, kind: str = "full", fast: bool = True):
+        """``fast=False`` is the reference path kept for tests and the benchmark: Whoosh analyses
+        every occurrence, and searches score through Whoosh's own Term/Phrase matchers."""
         if kind not in ("full", "naive"):
             raise ValueError(f"type d'index inconnu « {kind} »")
         self.root = Path(home) / "index"
         self.kind = kind
+        self.fast = fast
         self._ix = None
         self._searcher = None
         self._facts: Facts | None = None
@@ -210,19 +329,26 @@ class SchemeIndex:
             ix = whoosh_index.create_in(str(build_dir), _schema(self.kind))
             writer = ix.writer(limitmb=256)
             facts = Facts()
+            lengths = None
+            if self.fast:
+                # Whoosh's commit asks the per-document file for the field length of every
+                # posting; memoise it per (document, field) (and keep it for the side file)
+                lengths = _LengthMemo(writer.per_document_reader)
+                writer.per_document_reader = lengths
             try:
-                for scheme in schemes:
-                    writer.add_document(**document(scheme))
-                    facts.add(scheme)
-                    count += 1
-                    if on_document:
-                        on_document()
+                with _WordCache().activated() if self.fast else contextlib.nullcontext():
+                    for scheme in schemes:
+                        writer.add_document(**document(scheme))
+                        facts.add(scheme)
+                        count += 1
+                        if on_document:
+                            on_document()
             except BaseException:
                 writer.cancel()
                 raise
             writer.commit()
             with ix.reader() as reader:
-                facts.read_lengths(reader)
+                facts.read_lengths(reader, lengths)
             ix.close()
             facts.write(build_dir / FACTS_NAME)
             seconds = time.perf_counter() - started
@@ -365,8 +491,8 @@ class SchemeIndex:
         docs, scores = [], []
         for docnum in sorted(common):
             rows = [t.row(docnum) for t in terms]
-            starts = decode(terms[0].values[rows[0]])
-            following = [set(decode(t.values[row])) for t, row in zip(terms[1:], rows[1:])]
+            starts = terms[0].positions(rows[0], decode)
+            following = [t.positions(row, decode) for t, row in zip(terms[1:], rows[1:])]
             if any(all(start + i in positions for i, positions in enumerate(following, start=1))
                    for start in starts):
                 docs.append(docnum)
@@ -423,6 +549,7 @@ class _Term:
         self.idf, self.norms, self.k1 = idf, norms, k1
         self._rows: dict[int, int] | None = None
         self._scores: list[float] | None = None
+        self._positions: dict[int, frozenset[int]] | None = None
 
     def scores(self) -> list[float]:
         if self._scores is None:
@@ -439,6 +566,15 @@ class _Term:
 
     def score_at(self, row: int) -> float:
         return self.scores()[row]
+
+    def positions(self, row: int, decode) -> frozenset[int]:
+        """Decoded once: a word is shared by many phrases (« numérique » …)."""
+        if self._positions is None:
+            self._positions = {}
+        found = self._positions.get(row)
+        if found is None:
+            found = self._positions[row] = frozenset(decode(self.values[row]))
+        return found
 
 
 def _read_postings(matcher) -> tuple[list[int], list[float], list]:
