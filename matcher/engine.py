@@ -81,12 +81,16 @@ def _generic_stems(kind: str) -> frozenset[str]:
 
 
 class Matcher:
-    def __init__(self, home: str | Path | None = None, mode: str = "full", thesaurus=None, referential=None):
+    def __init__(self, home: str | Path | None = None, mode: str = "full", thesaurus=None, referential=None,
+                 fast: bool = True):
+        """``fast=False`` is the reference path (tests, benchmark): every scheme read from the
+        catalogue and checked one by one, Whoosh's own analysis and scoring (see SchemeIndex)."""
         if mode not in ("full", "naive"):
             raise ValueError(f"mode inconnu « {mode} » (attendu : full, naive)")
         self.home = Path(home) if home else store.home()
         self.mode = mode
-        self.index = SchemeIndex(self.home, kind=mode)
+        self.fast = fast
+        self.index = SchemeIndex(self.home, kind=mode, fast=fast)
         self._thesaurus = thesaurus
         self._referential = referential
         self._schemes: dict[str, Scheme] | None = None
@@ -257,7 +261,11 @@ class Matcher:
         key = (applicant.type if applicant else None, applicant.territory if applicant else None,
                today, include_closed, relay)
         allowed = self._allowed.get(key)
-        if allowed is None:
+        if allowed is None and not self.fast:
+            allowed = self._allowed[key] = frozenset(
+                facts.docnums[sid] for sid, scheme in self.schemes.items() if sid in facts.docnums
+                and filters.check(scheme, applicant, self.referential, today, include_closed, relay).ok)
+        elif allowed is None:
             allowed = self._allowed[key] = self._eligibility[1].allowed(
                 applicant, self.referential, today, include_closed, relay)
         return allowed

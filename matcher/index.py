@@ -464,6 +464,8 @@ class SchemeIndex:
             reader = self._searcher.reader()
             if not all((name, stem) in reader for stem in stems):
                 cached = _EMPTY
+            elif not self.fast:
+                cached = self._whoosh_postings(name, stems)
             elif len(stems) == 1:
                 term = self._term(name, stems[0])
                 cached = _Postings(term.docs, term.scores())
@@ -471,6 +473,18 @@ class SchemeIndex:
                 cached = self._phrase(name, stems)
             self._cache[key] = cached
         return cached
+
+    def _whoosh_postings(self, name: str, stems: tuple[str, ...]) -> "_Postings":
+        """The reference: Whoosh's Term / Phrase matchers and its BM25F scorer, posting by posting."""
+        from whoosh import query
+        q = query.Term(name, stems[0]) if len(stems) == 1 else query.Phrase(name, list(stems), slop=1)
+        docs, scores = [], []
+        m = q.matcher(self._searcher)
+        while m.is_active():
+            docs.append(m.id())
+            scores.append(m.score())
+            m.next()
+        return _Postings(docs, scores)
 
     def _term(self, name: str, stem: str) -> "_Term":
         key = (name, stem)
