@@ -102,32 +102,40 @@ class Run:
         return self.result.counts
 
     def upsert(self, scheme: Scheme) -> str:
-        """Store ``scheme``; return 'new', 'changed', 'unchanged' or 'reopened'."""
+        """Store ``scheme``; return 'new', 'changed', 'unchanged', 'reopened' or 'closed'.
+
+        A record that arrives already closed (``closed_at`` set: one of our own JSONL exports)
+        stays closed and keeps its first-seen date, so export → import loses nothing; crawled
+        items never carry ``closed_at``, so seeing a closed scheme again reopens it."""
         db, at, run_id = self.catalogue.db, now_iso(), self.result.run_id
         scheme.content_hash = scheme.compute_hash()
         self.seen.add(scheme.id)
+        incoming_closed = scheme.closed_at
         row = db.execute("SELECT content_hash, first_seen, last_changed, closed_at FROM schemes WHERE id=?",
                          (scheme.id,)).fetchone()
         if row is None:
             change = "new"
-            scheme.first_seen = scheme.last_changed = at
+            scheme.first_seen = scheme.first_seen or at
+            scheme.last_changed = scheme.last_changed or at
         else:
             old_hash, scheme.first_seen, scheme.last_changed, closed_at = row
             if old_hash != scheme.content_hash:
                 change, scheme.last_changed = "changed", at
-            elif closed_at and not scheme.archived:
+            elif closed_at and not scheme.archived and not incoming_closed:
                 change = "reopened"
+            elif incoming_closed and not closed_at:
+                change = "closed"
             else:
                 change = "unchanged"
         scheme.last_seen = at
-        scheme.closed_at = None
+        scheme.closed_at = incoming_closed
         data = json.dumps(scheme.to_dict(), ensure_ascii=False)
         db.execute(
             "INSERT OR REPLACE INTO schemes(id, source, title, perimeter, deadline, content_hash, first_seen,"
-            " last_seen, last_changed, closed_at, data) VALUES (?,?,?,?,?,?,?,?,?,NULL,?)",
+            " last_seen, last_changed, closed_at, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (scheme.id, scheme.source, scheme.title, scheme.perimeter,
              scheme.deadline.isoformat() if scheme.deadline else None, scheme.content_hash,
-             scheme.first_seen, scheme.last_seen, scheme.last_changed, data))
+             scheme.first_seen, scheme.last_seen, scheme.last_changed, incoming_closed, data))
         if change in ("new", "changed"):
             db.execute("INSERT OR IGNORE INTO versions(scheme_id, content_hash, run_id, seen_at, data)"
                        " VALUES (?,?,?,?,?)", (scheme.id, scheme.content_hash, run_id, at, data))

@@ -54,3 +54,23 @@ def test_interrupted_run_leaves_catalogue_intact(aidenum_home):
                 raise KeyboardInterrupt
         assert cat.get("at:1").title == "Aide au numérique"
         assert cat.count() == 1
+
+
+def test_a_record_arriving_closed_stays_closed_and_keeps_its_dates(aidenum_home, tmp_path):
+    with Catalogue() as cat:
+        with cat.run("at", complete=True) as run:
+            run.upsert(make())
+            run.upsert(make(id="at:2", title="Autre"))
+        with cat.run("at", complete=True) as run:
+            run.upsert(make())
+        exported = [s.to_dict() for s in cat.all()]
+    with Catalogue(tmp_path / "fresh.sqlite") as fresh:
+        with fresh.run("at") as run:
+            for data in exported:
+                run.upsert(Scheme.from_dict(data))
+        closed = fresh.get("at:2")
+        assert closed.status() == "closed" and closed.closed_at == exported[1]["closed_at"]
+        assert closed.first_seen == exported[1]["first_seen"]
+        assert fresh.get("at:1").status() == "open"
+        with fresh.run("at") as run:  # seen again by a crawl (no closed_at): reopened
+            assert run.upsert(make(id="at:2", title="Autre")) == "reopened"
