@@ -125,10 +125,18 @@ class _WordCache:
         """(terms with their position in the word, positions the word takes in the token stream)."""
         found = words.get(word)
         if found is None:
-            terms = [(t.text, t.pos) for t in analyzer(word, positions=True, boosts=True, mode="index")
-                     if not t.stopped]
-            width = max(t.pos for t in analyzer.items[0](word, positions=True, mode="index")) + 1
-            found = words[word] = (terms, width)
+            # CompositeAnalyzer.__call__, with the tokenizer's positions noted on the way
+            seen: list[int] = []
+
+            def noted(tokens):
+                for t in tokens:
+                    seen.append(t.pos)
+                    yield t
+            tokens = noted(analyzer.items[0](word, positions=True, boosts=True, mode="index"))
+            for item in analyzer.items[1:]:
+                tokens = item(tokens)
+            terms = [(t.text, t.pos) for t in tokens if not t.stopped]
+            found = words[word] = (terms, max(seen) + 1)
         return found
 
     def word_values(self, field, value: str):
