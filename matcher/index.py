@@ -4,12 +4,18 @@ Layout under ``$AIDENUM_HOME/index/``::
 
     full.current     the name of the live directory of the full index (a one-line pointer)
     full-<random>/   a complete Whoosh index plus ``stamp.json`` (catalogue stamp, count, time)
+                     and ``facts.json`` (per document: what the filters and the scorer need, see Facts)
     naive.current, naive-<random>/   the same for the baseline analyzer
     .lock            one writer at a time (fcntl)
 
 A rebuild writes a fresh directory, commits, writes its stamp, then swaps the pointer with
 ``os.replace`` (atomic on POSIX): a reader sees the old index or the new one, never half of
 one, and a failed build leaves the live index untouched.
+
+Speed (issue 4, item 7): a search reads whole posting blocks and computes Whoosh's BM25F itself
+from the field lengths of ``facts.json`` (same operands, same order of additions, so the same
+floats), and a build runs the analyzer once per distinct word. ``fast=False`` keeps Whoosh's own
+paths as the reference that tests and ``bench/bench_matcher.py`` compare against.
 """
 from __future__ import annotations
 
@@ -386,16 +392,22 @@ class SchemeIndex:
                     shutil.rmtree(path, ignore_errors=True)
 
     # -- searching -----------------------------------------------------------------------------
-    def _open(self):
+    def _open(self, retry: bool = True):
         live = self.live_dir()
         if live is None:
             raise IndexError_("index absent : lancez « aidenum index »")
         if self._searcher is None or live != self._opened_dir:
             self.close()
-            self._ix = whoosh_index.open_dir(str(live))
-            self._searcher = self._ix.searcher()
-            self._opened_dir = live
-            self._facts = Facts.read(live / FACTS_NAME)
+            try:
+                self._ix = whoosh_index.open_dir(str(live))
+                self._searcher = self._ix.searcher()
+                self._opened_dir = live
+                self._facts = Facts.read(live / FACTS_NAME)
+            except (OSError, IndexError_):
+                self.close()
+                if retry and self.live_dir() != live:   # swapped and removed by a rebuild meanwhile
+                    return self._open(retry=False)
+                raise
             if self._facts.count != self._searcher.reader().doc_count_all():
                 self.close()
                 raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
