@@ -452,7 +452,7 @@ class SchemeIndex:
             for name, field_weight in FIELD_WEIGHTS.items():
                 postings = self._postings(name, part.stems)
                 lists.append((part, name, postings))
-                if not postings.docs:
+                if postings.empty:
                     continue
                 boost = part.weight * field_weight
                 # same additions in the same order as a plain loop: the sums are bit-identical
@@ -463,8 +463,8 @@ class SchemeIndex:
         matched: dict[int, dict[str, set[str]]] = {docnum: {} for docnum, _ in best}
         kept = matched.keys()
         for part, name, postings in lists:
-            if postings.docs:
-                for docnum in kept & postings.docset:
+            if not postings.empty:
+                for docnum in postings.among(kept):
                     terms = matched[docnum]
                     for stem in part.stems:
                         terms.setdefault(stem, set()).add(name)
@@ -516,22 +516,9 @@ class SchemeIndex:
             self._terms[key] = term
         return term
 
-    def _phrase(self, name: str, stems: tuple[str, ...]) -> "_Postings":
-        """Documents where the words follow each other (Whoosh's Phrase with slop=1 requires
-        consecutive positions), scored as the sum of the words' scores in Whoosh's tree order."""
+    def _phrase(self, name: str, stems: tuple[str, ...]) -> "_PhrasePostings":
         terms = [self._term(name, stem) for stem in stems]
-        common = set(terms[0].docs).intersection(*(t.docs for t in terms[1:]))
-        decode = self._searcher.reader().schema[name].format.decoder("positions")
-        docs, scores = [], []
-        for docnum in sorted(common):
-            rows = [t.row(docnum) for t in terms]
-            starts = terms[0].positions(rows[0], decode)
-            following = [t.positions(row, decode) for t, row in zip(terms[1:], rows[1:])]
-            if any(all(start + i in positions for i, positions in enumerate(following, start=1))
-                   for start in starts):
-                docs.append(docnum)
-                scores.append(_tree_sum([t.score_at(row) for t, row in zip(terms, rows)]))
-        return _Postings(docs, scores)
+        return _PhrasePostings(terms, self._searcher.reader().schema[name].format.decoder("positions"))
 
     def _norms(self, name: str) -> list[float]:
         """Per docnum, the length part of BM25's denominator: K1 * ((1 - B) + B * fl / avgfl)."""
@@ -556,14 +543,17 @@ class _Postings:
         self._within: tuple[object, list[tuple[int, float]]] | None = None
 
     @property
-    def docset(self) -> frozenset[int]:
-        if self._docset is None:
-            self._docset = frozenset(self.docs)
-        return self._docset
+    def empty(self) -> bool:
+        return not self.docs
 
     @property
     def pairs(self):
         return zip(self.docs, self.scores)
+
+    def among(self, docnums) -> set[int]:
+        if self._docset is None:
+            self._docset = frozenset(self.docs)
+        return docnums & self._docset
 
     def within(self, allowed) -> list[tuple[int, float]]:
         """The postings of documents in ``allowed``, kept for the last set asked (one applicant)."""
@@ -573,6 +563,59 @@ class _Postings:
 
 
 _EMPTY = _Postings([], [], frozenset())
+
+
+class _PhrasePostings:
+    """Documents where the words follow each other (Whoosh's Phrase with slop=1 requires
+    consecutive positions), scored as the sum of the words' scores in Whoosh's tree order.
+
+    Positions are decoded per document on demand: a search restricted by the hard filters
+    only looks at the documents the applicant may apply to."""
+
+    def __init__(self, terms: list[_Term], decode):
+        self._terms, self._decode = terms, decode
+        self._candidates = sorted(set(terms[0].docs).intersection(*(t.docs for t in terms[1:])))
+        self._candidate_set: frozenset[int] | None = None
+        self._score: dict[int, float | None] = {}   # docnum -> score, None when not a phrase there
+        self._within: tuple[object, list[tuple[int, float]]] | None = None
+
+    def _at(self, docnum: int) -> float | None:
+        if docnum not in self._score:
+            terms, decode = self._terms, self._decode
+            rows = [t.row(docnum) for t in terms]
+            starts = terms[0].positions(rows[0], decode)
+            following = [t.positions(row, decode) for t, row in zip(terms[1:], rows[1:])]
+            found = any(all(start + i in positions for i, positions in enumerate(following, start=1))
+                        for start in starts)
+            self._score[docnum] = _tree_sum([t.score_at(row) for t, row in zip(terms, rows)]) if found else None
+        return self._score[docnum]
+
+    @property
+    def empty(self) -> bool:
+        return not self._candidates
+
+    @property
+    def pairs(self) -> list[tuple[int, float]]:
+        return [(d, s) for d, s in ((d, self._at(d)) for d in self._candidates) if s is not None]
+
+    @property
+    def docs(self) -> list[int]:
+        return [d for d, _ in self.pairs]
+
+    @property
+    def scores(self) -> list[float]:
+        return [s for _, s in self.pairs]
+
+    def among(self, docnums) -> set[int]:
+        if self._candidate_set is None:
+            self._candidate_set = frozenset(self._candidates)
+        return {d for d in docnums & self._candidate_set if self._at(d) is not None}
+
+    def within(self, allowed) -> list[tuple[int, float]]:
+        if self._within is None or self._within[0] is not allowed:
+            pairs = ((d, self._at(d)) for d in self._candidates if d in allowed)
+            self._within = (allowed, [(d, s) for d, s in pairs if s is not None])
+        return self._within[1]
 
 
 class _Term:
@@ -593,10 +636,14 @@ class _Term:
                             for docnum, tf in zip(self.docs, self.weights)]
         return self._scores
 
-    def row(self, docnum: int) -> int:
+    @property
+    def rows(self) -> dict[int, int]:
         if self._rows is None:
             self._rows = {d: i for i, d in enumerate(self.docs)}
-        return self._rows[docnum]
+        return self._rows
+
+    def row(self, docnum: int) -> int:
+        return self.rows[docnum]
 
     def score_at(self, row: int) -> float:
         return self.scores()[row]

@@ -234,3 +234,15 @@ def test_match_imports_no_crawler_nor_office_library(aidenum_home, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert '"scheme_id": "bdt:cnfs"' in result.stdout
     assert result.stdout.rstrip().endswith("[]")
+
+
+def test_phrases_are_checked_only_where_the_search_looks(homes):
+    index = SchemeIndex(homes[0])
+    index._open()
+    phrase = index._postings("description", ("inclusion", "numeric"))
+    assert len(phrase._candidates) > 6
+    allowed = frozenset(phrase._candidates[:3])
+    within = phrase.within(allowed)
+    assert set(phrase._score) == allowed                    # positions decoded for these only
+    assert within == [(d, s) for d, s in phrase.pairs if d in allowed]
+    assert phrase.among(set(phrase._candidates[3:6])) == {d for d in phrase.docs if d in phrase._candidates[3:6]}
