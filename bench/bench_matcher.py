@@ -109,7 +109,9 @@ def build_rates(home: Path, count: int, runs: int) -> dict[str, float]:
 
 def latencies(home: Path, plan, actions, runs: int, mode: str, fast: bool) -> dict[str, float]:
     """Cold first action (a new matcher: index, side file, referential, thesaurus, filters),
-    then per action: its first run (postings read from the index) and the median of ``runs``."""
+    then per action: its first run (postings read from the index) and the median of ``runs``.
+    The first runs are also summed up over the example plan's actions alone: their long
+    descriptions bring many words and thesaurus phrases, where the 18 one-line actions bring few."""
     matcher = Matcher(home, mode=mode, fast=fast)
     matcher.ensure_index()
     started = time.perf_counter()
@@ -123,8 +125,9 @@ def latencies(home: Path, plan, actions, runs: int, mode: str, fast: bool) -> di
     for action in actions:
         seconds, _ = median_time(lambda: matcher.match_action(plan.collectivite, action, today=TODAY), runs)
         repeated.append(seconds)
+    long = first[:len(plan.actions) - 1]
     return {"cold": cold * 1000, "first": statistics.median(first) * 1000,
-            "repeated": statistics.median(repeated) * 1000}
+            "first_plan": statistics.median(long) * 1000, "repeated": statistics.median(repeated) * 1000}
 
 
 def wall_times(home: Path, runs: int) -> dict[str, float]:
@@ -185,7 +188,8 @@ def main() -> None:
           f"vs {fr(reference['repeated'], 1)} ms (référence) — objectif ≤ 20 ms ; "
           f"analyseur naïf : {fr(naive['repeated'], 1)} ms")
     print(f"  première exécution de chaque action (postings lus dans l'index) : {fr(fast['first'], 1)} ms "
-          f"vs {fr(reference['first'], 1)} ms (référence)")
+          f"vs {fr(reference['first'], 1)} ms (référence) ; actions longues du plan exemple seules : "
+          f"{fr(fast['first_plan'], 1)} ms vs {fr(reference['first_plan'], 1)} ms")
     print(f"  toute première action d'un processus (index, fichier annexe, référentiel, thésaurus, filtres) : "
           f"{fr(fast['cold'])} ms vs {fr(reference['cold'])} ms (référence)")
 

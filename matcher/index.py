@@ -461,7 +461,7 @@ class SchemeIndex:
         best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
         # which stems matched which fields: only for the documents returned
         matched: dict[int, dict[str, set[str]]] = {docnum: {} for docnum, _ in best}
-        kept = matched.keys()
+        kept = frozenset(matched)
         for part, name, postings in lists:
             if not postings.empty:
                 for docnum in postings.among(kept):
@@ -540,7 +540,7 @@ class _Postings:
 
     def __init__(self, docs: list[int], scores: list[float], docset: frozenset[int] | None = None):
         self.docs, self.scores, self._docset = docs, scores, docset
-        self._within: tuple[object, list[tuple[int, float]]] | None = None
+        self._within = _WithinCache()
 
     @property
     def empty(self) -> bool:
@@ -550,16 +550,35 @@ class _Postings:
     def pairs(self):
         return zip(self.docs, self.scores)
 
-    def among(self, docnums) -> set[int]:
+    def among(self, docnums: frozenset[int]) -> frozenset[int]:
         if self._docset is None:
             self._docset = frozenset(self.docs)
         return docnums & self._docset
 
     def within(self, allowed) -> list[tuple[int, float]]:
-        """The postings of documents in ``allowed``, kept for the last set asked (one applicant)."""
-        if self._within is None or self._within[0] is not allowed:
-            self._within = (allowed, [(d, s) for d, s in zip(self.docs, self.scores) if d in allowed])
-        return self._within[1]
+        """The postings of documents in ``allowed`` (kept for the last few sets asked)."""
+        found = self._within.get(allowed)
+        if found is None:
+            found = self._within.put(allowed, [(d, s) for d, s in zip(self.docs, self.scores) if d in allowed])
+        return found
+
+
+class _WithinCache:
+    """Filtered postings for the last few allowed sets (one applicant, with and without the
+    relay to businesses, with and without closed schemes), by identity of the set."""
+
+    def __init__(self):
+        self._entries: list[tuple[object, list]] = []
+
+    def get(self, allowed):
+        for key, value in self._entries:
+            if key is allowed:
+                return value
+        return None
+
+    def put(self, allowed, value):
+        self._entries = [*self._entries[-3:], (allowed, value)]
+        return value
 
 
 _EMPTY = _Postings([], [], frozenset())
@@ -577,7 +596,7 @@ class _PhrasePostings:
         self._candidates = sorted(set(terms[0].docs).intersection(*(t.docs for t in terms[1:])))
         self._candidate_set: frozenset[int] | None = None
         self._score: dict[int, float | None] = {}   # docnum -> score, None when not a phrase there
-        self._within: tuple[object, list[tuple[int, float]]] | None = None
+        self._within = _WithinCache()
 
     def _at(self, docnum: int) -> float | None:
         if docnum not in self._score:
@@ -612,10 +631,11 @@ class _PhrasePostings:
         return {d for d in docnums & self._candidate_set if self._at(d) is not None}
 
     def within(self, allowed) -> list[tuple[int, float]]:
-        if self._within is None or self._within[0] is not allowed:
+        found = self._within.get(allowed)
+        if found is None:
             pairs = ((d, self._at(d)) for d in self._candidates if d in allowed)
-            self._within = (allowed, [(d, s) for d, s in pairs if s is not None])
-        return self._within[1]
+            found = self._within.put(allowed, [(d, s) for d, s in pairs if s is not None])
+        return found
 
 
 class _Term:
