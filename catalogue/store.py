@@ -257,6 +257,10 @@ class Catalogue:
             "SELECT scheme_id, change, at, run_id FROM changes WHERE at>=? AND change!='unchanged'"
             " ORDER BY at, run_id", (since,)))
 
+    def last_seen(self, source: str) -> str | None:
+        """When schemes of ``source`` were last refreshed (for the credit licences ask for)."""
+        return self.db.execute("SELECT max(last_seen) FROM schemes WHERE source=?", (source,)).fetchone()[0]
+
     def changed_at(self) -> str:
         """When the catalogue last changed: the matcher rebuilds its index when this moves."""
         row = self.db.execute("SELECT value FROM meta WHERE key='changed_at'").fetchone()

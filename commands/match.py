@@ -68,14 +68,17 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "") -> str:
+    from catalogue import store
     from matcher import report
     if fmt == "json":
         return report.to_json(sections, today)
     if fmt == "csv":
         return report.to_csv(sections, today)
+    with store.Catalogue() as cat:  # the Aides-territoires licence asks for the date of last update
+        at_last_update = cat.last_seen("at")
     if fmt == "html":
-        return report.to_html(sections, today, title, subtitle)
-    return report.to_table(sections, today)
+        return report.to_html(sections, today, title, subtitle, at_last_update=at_last_update)
+    return report.to_table(sections, today, credit=report.credit_line(at_last_update))
 
 
 @click.command("match")

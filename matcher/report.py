@@ -97,7 +97,19 @@ def _num(value) -> str:
     return "" if value is None else f"{value:g}".replace(".", ",")
 
 
-def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None) -> str:
+def french_day(iso: str | None) -> str:
+    return f"{dt.date.fromisoformat(iso[:10]):%d/%m/%Y}" if iso else ""
+
+
+def credit_line(at_last_update: str | None) -> str:
+    """The credit the Aides-territoires licence asks for: source, link and date of last update."""
+    if not at_last_update:
+        return ""
+    return (f"Données Aides-territoires (Licence Ouverte, https://aides-territoires.beta.gouv.fr), "
+            f"mises à jour le {french_day(at_last_update)}.")
+
+
+def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None, credit: str = "") -> str:
     """A readable French listing for the terminal."""
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
     lines: list[str] = []
@@ -119,10 +131,13 @@ def to_table(sections: list[ActionResult], today: dt.date, width: int | None = N
             for e in section.exclusions[:10]:
                 lines.extend(textwrap.wrap(f"{e.scheme.title} [{e.scheme.id}] — {e.reason}", width=width,
                                            initial_indent="     – ", subsequent_indent="       "))
+    if credit:
+        lines += ["", credit]
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: str = "") -> str:
+def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: str = "",
+            at_last_update: str | None = None) -> str:
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -130,7 +145,7 @@ def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: 
     return template.render(
         title=title, subtitle=subtitle, today=f"{today:%d/%m/%Y}", sections=sections,
         status_label=lambda s: STATUSES[s.status(today)], status=lambda s: s.status(today),
-        sources=SOURCES, budget=_euros,
+        sources=SOURCES, budget=_euros, at_updated=french_day(at_last_update),
     )
 
 

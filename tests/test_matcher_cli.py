@@ -126,3 +126,22 @@ def test_match_path_does_not_import_scrapy(plan_file, aidenum_home):
     out = subprocess.run([sys.executable, "-c", code, str(plan_file)], cwd=ROOT, capture_output=True, text=True,
                          env={"AIDENUM_HOME": str(aidenum_home), "PATH": "/usr/bin:/bin"}, timeout=60)
     assert out.stdout.strip().endswith("OK"), out.stderr[-2000:]
+
+
+def test_reports_credit_aides_territoires_with_the_date_of_last_update(tmp_path):
+    from click.testing import CliRunner
+
+    from catalogue.model import Scheme
+    from catalogue.store import Catalogue
+    from cli import cli
+    with Catalogue() as cat, cat.run("at") as run:
+        run.upsert(Scheme.from_dict({"id": "at:1", "source": "at", "title": "Déployer la vidéoprotection",
+                                     "beneficiaries": ["commune"], "perimeter": "FR"}))
+    runner = CliRunner()
+    table = runner.invoke(cli, ["search", "vidéoprotection"])
+    assert table.exit_code == 0, table.output
+    assert "Données Aides-territoires (Licence Ouverte, https://aides-territoires.beta.gouv.fr), mises à jour le" in table.output
+    page = tmp_path / "r.html"
+    html = runner.invoke(cli, ["search", "vidéoprotection", "--format", "html", "-o", str(page)])
+    assert html.exit_code == 0, html.output
+    assert "mises à jour le" in page.read_text(encoding="utf-8")
