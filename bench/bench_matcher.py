@@ -29,6 +29,7 @@ import datetime as dt
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -162,7 +163,7 @@ def main() -> None:
     schemes = resampled_schemes(args.schemes)
     with store.Catalogue(home / store.DB_NAME) as cat:
         store.upsert_all(cat, "at", schemes)
-    print(f"Catalogue : {len(schemes)} dispositifs rééchantillonnés depuis {CSV_PATH.name} ({home})")
+    print(f"Catalogue : {len(schemes)} dispositifs rééchantillonnés depuis {CSV_PATH.name}")
     print(f"Chaque chiffre est une médiane de {args.runs} exécutions (temps écoulé ; machine : "
           f"{os.cpu_count()} processeurs, charge {os.getloadavg()[0]:.1f}).")
 
@@ -198,6 +199,8 @@ def main() -> None:
           f"compris, médiane de {args.wall_runs}) : {fr(wall['match'], 2)} s ({fr(wall['match_cpu'], 2)} s de "
           f"processeur) vs {fr(wall['help'], 2)} s ({fr(wall['help_cpu'], 2)} s) pour « aidenum --help » "
           "— objectif ≤ 1,5 s")
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(real_home, ignore_errors=True)
 
 
 if __name__ == "__main__":
