@@ -1,6 +1,7 @@
 """What every command shares: error handling, the catalogue location, output helpers."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -41,15 +42,4 @@ def is_terminal() -> bool:
 def progress(iterable, label: str, length: int | None = None):
     """A progress bar on a terminal, silent otherwise (CI, pipes, files)."""
     return click.progressbar(iterable, label=label, length=length, file=sys.stderr,
-                             show_pos=True) if is_terminal() else _Silent(iterable)
-
-
-class _Silent:
-    def __init__(self, iterable):
-        self.iterable = iterable
-
-    def __enter__(self):
-        return self.iterable
-
-    def __exit__(self, *exc):
-        return False
+                             show_pos=True) if is_terminal() else contextlib.nullcontext(iterable)

@@ -8,6 +8,8 @@ are shown whatever the category.
 """
 from __future__ import annotations
 
+import contextlib
+
 import datetime as dt
 import hashlib
 import json
@@ -181,7 +183,7 @@ def build_digest(plan, catalogue, matcher: MatcherLike, period: Period, today: d
     rows = catalogue.changes_since("" if period.after_run is not None else period.since.isoformat())
     events = catalogue_events([r for r in rows if r[3] <= period.until_run], after_run=period.after_run)
     actions_out = []
-    iterate = progress(plan.actions) if progress else _NoBar(plan.actions)
+    iterate = progress(plan.actions) if progress else contextlib.nullcontext(plan.actions)
     with iterate as actions:
         for action in actions:
             entry = ActionDigest(action.id, action.titre)
@@ -269,14 +271,3 @@ def _fr_date(value: str) -> str:
         return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
     except ValueError:
         return str(value)
-
-
-class _NoBar:
-    def __init__(self, iterable):
-        self.iterable = iterable
-
-    def __enter__(self):
-        return self.iterable
-
-    def __exit__(self, *exc):
-        return False

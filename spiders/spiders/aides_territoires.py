@@ -138,18 +138,6 @@ class AidesTerritoiresSpider(SchemeSpider):
         return self._referential
 
     # -- crawl bookkeeping ---------------------------------------------------------------------
-    def _stats(self):
-        crawler = getattr(self, "crawler", None)
-        return crawler.stats if crawler is not None else None
-
-    def _stat_set(self, key: str, value) -> None:
-        if self._stats() is not None:
-            self._stats().set_value(key, value)
-
-    def _stat_inc(self, key: str) -> None:
-        if self._stats() is not None:
-            self._stats().inc_value(key)
-
     def _report_invalid(self, error: SchemeError) -> None:
         crawler = getattr(self, "crawler", None)
         if crawler is None:

@@ -66,7 +66,7 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
         if not cards:
             self.logger.error("Banque des Territoires : aucune carte « article.card-o » sur %s "
                               "(la mise en page a peut-être changé)", response.url)
-            self._stat("aidenum/layout_errors")
+            self._stat_inc("aidenum/layout_errors")
         for card in cards:
             href = card.css("a.card-o__trigger::attr(href)").get()
             title = clean_text(card.css(".card-o__title").get())
@@ -81,11 +81,6 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
         if next_page:
             yield response.follow(strip_tracking(next_page.strip()), callback=self.parse)
 
-    def _stat(self, key: str) -> None:
-        crawler = getattr(self, "crawler", None)
-        if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(key)
-
     # -- one scheme page -----------------------------------------------------------------------
     def parse_scheme(self, response, card: dict | None = None):
         card = card or {}
@@ -93,7 +88,7 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
         if main is None:
             self.logger.error("Banque des Territoires : contenu introuvable sur %s (ni "
                               "« .field--name-body » ni sections « Vos enjeux / Notre offre »)", response.url)
-            self._stat("aidenum/layout_errors")
+            self._stat_inc("aidenum/layout_errors")
             return
         text = "\n".join(s for s in _sentences(main) if not _CONTEXT_RE.match(fold(s)))
         url = strip_tracking(response.url)

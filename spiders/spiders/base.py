@@ -55,3 +55,16 @@ class SchemeSpider(scrapy.Spider):
     def __init__(self, start_url: str | None = None, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.start_urls = [start_url] if start_url else list(self.default_start_urls)
+
+    # -- crawl bookkeeping read by the crawl report (aidenum/layout_errors, aidenum/skipped, …) --
+    def _stats(self):
+        crawler = getattr(self, "crawler", None)
+        return crawler.stats if crawler is not None else None
+
+    def _stat_set(self, key: str, value) -> None:
+        if self._stats() is not None:
+            self._stats().set_value(key, value)
+
+    def _stat_inc(self, key: str) -> None:
+        if self._stats() is not None:
+            self._stats().inc_value(key)

@@ -45,7 +45,7 @@ class FranceNumSpider(SchemeSpider):
         if not links:
             self.logger.error("France Num : aucune fiche « /aides-financieres/… » sur %s "
                               "(la mise en page a peut-être changé)", response.url)
-            self._stat("aidenum/layout_errors")
+            self._stat_inc("aidenum/layout_errors")
         for href in dict.fromkeys(links):
             url = urldefrag(strip_tracking(response.urljoin(href.strip()))).url
             yield scrapy.Request(url, callback=self.parse_fiche)
@@ -53,18 +53,13 @@ class FranceNumSpider(SchemeSpider):
         if next_page:
             yield response.follow(strip_tracking(next_page.strip()), callback=self.parse)
 
-    def _stat(self, key: str) -> None:
-        crawler = getattr(self, "crawler", None)
-        if crawler is not None and crawler.stats is not None:
-            crawler.stats.inc_value(key)
-
     # -- one fiche -----------------------------------------------------------------------------
     def parse_fiche(self, response):
         sections = self._sections(response)
         title = self._parse_title(response)
         if not title or not sections:
             self.logger.error("France Num : fiche illisible sur %s (titre ou sections H2 absents)", response.url)
-            self._stat("aidenum/layout_errors")
+            self._stat_inc("aidenum/layout_errors")
             return
         url = urldefrag(strip_tracking(response.url)).url
         text = "\n".join(sections.values())
