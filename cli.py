@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import click
 
-from commands import french
 from commands import catalogue as catalogue_commands
 from commands import crawl as crawl_commands
 from commands import draft as draft_commands
@@ -16,7 +15,6 @@ from commands import plan as plan_commands
 from commands import match as match_commands
 from commands import watch as watch_commands
 
-french.install()
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 

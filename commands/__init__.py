@@ -3,3 +3,9 @@
 Each module imports its package's machinery inside the command functions, so that
 ``aidenum match`` never pays for Scrapy or python-docx at start-up.
 """
+
+from . import french
+
+# Before any command module builds its click types: click.Path names itself « file » at
+# construction time, so the French table must be in place first.
+french.install()

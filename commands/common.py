@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import sys
 
@@ -28,11 +29,33 @@ def user_errors(func):
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except (SchemeError, TerritoryError, ValueError, LookupError, OSError) as error:
+        except OSError as error:
+            raise UserError(os_error_fr(error)) from error
+        except (SchemeError, TerritoryError, ValueError, LookupError) as error:
             raise UserError(str(error)) from error
         except KeyboardInterrupt:
             raise UserError("interrompu : rien n'a été modifié par l'opération en cours") from None
     return wrapper
+
+
+_ERRNO_FR = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EISDIR: "c'est un dossier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.EEXIST: "le fichier existe déjà",
+}
+
+
+def os_error_fr(error: OSError) -> str:
+    """A French sentence for a system error; the packages' own French messages pass through."""
+    if error.errno not in _ERRNO_FR:
+        return str(error)
+    where = f"{error.filename} : " if error.filename else ""
+    return f"{where}{_ERRNO_FR[error.errno]}"
 
 
 def is_terminal() -> bool:

@@ -34,7 +34,7 @@ MESSAGES = {
     "unknown error": "erreur inconnue",
     "Aborted!": "Interrompu.",
     "default: {default}": "par défaut : {default}",
-    "file": "fichier",
+    "file": "fichier",  # click capitalises it: « Fichier '/tmp' est un dossier. »
     "directory": "dossier",
     "path": "chemin",
     "{name} {filename!r} does not exist.": "{name} {filename!r} introuvable.",

@@ -47,3 +47,12 @@ def test_usage_errors_are_french_with_exit_code_2():
     assert bad_choice.exit_code == 2 and "ne fait pas partie de" in bad_choice.output
     no_command = runner.invoke(cli, ["inexistante"])
     assert no_command.exit_code == 2 and "Commande inconnue" in no_command.output
+
+
+def test_system_errors_are_french(tmp_path):
+    runner = CliRunner()
+    directory = runner.invoke(cli, ["catalogue", "import", str(tmp_path)])
+    assert directory.exit_code == 2 and "est un dossier" in directory.output
+    unwritable = runner.invoke(cli, ["catalogue", "export", "-o", str(tmp_path / "absent" / "x.jsonl")])
+    assert unwritable.exit_code == 1 and "fichier ou dossier introuvable" in unwritable.output
+    assert "No such file" not in unwritable.output
