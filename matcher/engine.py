@@ -12,7 +12,9 @@ added as phrases, and their synonyms at the same weight. Every part is searched 
 field with the field's weight (see ``index.FIELD_WEIGHTS``) and the scores add up (BM25F).
 
 Relevance floor: a scheme is listed only if it shares at least one *meaningful* concept with
-the action — a word or a synonym that is neither generic, nor an intention, nor a number.
+the action — a word or a synonym that is neither generic, nor an intention, nor a number, nor
+a title word that is no thesaurus concept and that at least ``COMMON_SHARE`` of the indexed
+schemes use (document-frequency guard, measured on the catalogue actually indexed).
 """
 from __future__ import annotations
 
@@ -45,6 +47,7 @@ TITLE_WEIGHT = 1.5
 GENERIC_WEIGHT = 0.2
 INTENTION_WEIGHT = 0.3
 SYNONYM_FACTOR = 1.0  # thesaurus equivalents count as the word itself (eval: nDCG@10 +0.03 on tune and held-out)
+COMMON_SHARE = 0.05  # a title word in this share of the catalogue's schemes is too common to make a match alone
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -235,7 +238,23 @@ class Matcher:
             weight = (INTENTION_WEIGHT if weak else 1.0) * SYNONYM_FACTOR
             parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text, "synonyme",
                                   "never" if weak else "always", trigger=expansion.trigger.text)
+        if kind == "full":
+            self._guard_common_words(parts, {p.stems for p, _ in concepts})
         return list(parts.values())
+
+    def _guard_common_words(self, parts: dict, concept_stems: set) -> None:
+        """Document-frequency guard: a title word that is no thesaurus concept and that many
+        schemes of the catalogue use (« démarches », « gratuit ») still adds to the score but
+        cannot make a match on its own — unless the action's own words have nothing more specific
+        (its synonyms do not count: they may match nothing in this catalogue)."""
+        count = self.index.facts.count
+        common = [key for key, part in parts.items() if part.meaningful == "always" and part.kind == "mot"
+                  and key not in concept_stems
+                  and self.index.doc_frequency(key[0]) >= COMMON_SHARE * count]
+        own = sum(part.meaningful == "always" and part.kind != "synonyme" for part in parts.values())
+        if common and len(common) < own:
+            for key in common:
+                parts[key].meaningful = "never"
 
     def _weak(self, concept) -> bool:
         """Intentions, and rows about generic words (« collectivité » -> commune, territoire…)."""

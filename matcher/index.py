@@ -294,6 +294,7 @@ class SchemeIndex:
         self._cache: dict[tuple[str, tuple[str, ...]], _Postings] = {}
         self._terms: dict[tuple[str, str], _Term] = {}
         self._norm_cache: dict[str, list[float]] = {}
+        self._df: dict[str, int] = {}
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -419,7 +420,7 @@ class SchemeIndex:
         if self._ix is not None:
             self._ix.close()
         self._searcher = self._ix = self._facts = self._opened_dir = None
-        self._cache, self._terms, self._norm_cache = {}, {}, {}
+        self._cache, self._terms, self._norm_cache, self._df = {}, {}, {}, {}
 
     def doc_count(self) -> int:
         return self._open().doc_count()
@@ -429,6 +430,24 @@ class SchemeIndex:
         """What the filters and the ranking need of every indexed scheme, by docnum."""
         self._open()
         return self._facts
+
+    def doc_frequency(self, stem: str) -> int:
+        """Number of indexed schemes having ``stem`` in at least one field (whole catalogue,
+        before any filter): how common a word is in THIS catalogue."""
+        self._open()
+        found = self._df.get(stem)
+        if found is None:
+            reader = self._searcher.reader()
+            docs: set[int] = set()
+            for name in FIELD_WEIGHTS:
+                if (name, stem) not in reader:
+                    continue
+                if self.fast:
+                    docs.update(self._term(name, stem).docs)
+                else:
+                    docs.update(reader.postings(name, stem).all_ids())
+            found = self._df[stem] = len(docs)
+        return found
 
     def search(self, parts: list[QueryPart], allowed: set[str] | None = None, limit: int = 50,
                allowed_docs: frozenset[int] | None = None) -> list[Hit]:
