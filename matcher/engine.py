@@ -8,13 +8,18 @@ How an action becomes a query: each distinct word of the title, axis and descrip
 term (title words weigh 1.5, words repeated in the text a little more); generic words of the
 domain (« projet », « commune », « territoire »…) and intentions (« installer », « accompagner »,
 the rows with action = 1 in the thesaurus) weigh little; thesaurus phrases found in the text are
-added as phrases, and their synonyms at the same weight. Every part is searched in every indexed
+added as phrases, and their synonyms at the same weight (half of it when the concept is only
+named in the description, in passing). Every part is searched in every indexed
 field with the field's weight (see ``index.FIELD_WEIGHTS``) and the scores add up (BM25F).
 
 Relevance floor: a scheme is listed only if it shares at least one *meaningful* concept with
 the action — a word or a synonym that is neither generic, nor an intention, nor a number, nor
 a title word that is no thesaurus concept and that at least ``COMMON_SHARE`` of the indexed
 schemes use (document-frequency guard, measured on the catalogue actually indexed).
+
+Broad links: when the action names a specific concept (« wifi public », « SIG »), a scheme that
+shares only the concept's domain with it (« numérique ») and has that domain in its short,
+heavily weighted title scores ``BROAD_FACTOR`` of its score, and its explanation says so.
 """
 from __future__ import annotations
 
@@ -48,6 +53,12 @@ GENERIC_WEIGHT = 0.2
 INTENTION_WEIGHT = 0.3
 SYNONYM_FACTOR = 1.0  # thesaurus equivalents count as the word itself (eval: nDCG@10 +0.03 on tune and held-out)
 COMMON_SHARE = 0.05  # a title word in this share of the catalogue's schemes is too common to make a match alone
+# synonyms of a concept the action mentions only in passing (« inscriptions scolaires » in the
+# description of an e-administration action): they still make a match, at half the weight
+DESCRIPTION_SYNONYM_FACTOR = 0.5
+# score of a scheme that shares only the domain (« numérique ») of the action's concepts and has
+# it in its title: a short title full of the broad word outweighs a specific concept elsewhere
+BROAD_FACTOR = 0.5
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -74,9 +85,10 @@ class _Part:
     """A query part and what it means for explanations."""
     query: QueryPart
     label: str               # the word of the action, or the synonym
-    kind: str                # "mot" | "concept" | "synonyme"
+    kind: str                # "mot" | "concept" | "synonyme" | "domaine" (the broader term of a concept)
     meaningful: str          # "always" (a concept: makes a match) | "never" (only adds to the score)
     trigger: str = ""        # for a synonym: the phrase of the action that brought it
+    broad: bool = False      # the domain of a specific concept of the action (« numérique »)
 
 
 def _generic_stems(kind: str) -> frozenset[str]:
@@ -236,10 +248,15 @@ class Matcher:
                 continue
             weak = self._weak(expansion.concept) or all(s in self._generic for s in stems_)
             weight = (INTENTION_WEIGHT if weak else 1.0) * SYNONYM_FACTOR
-            parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text, "synonyme",
-                                  "never" if weak else "always", trigger=expansion.trigger.text)
+            meaningful = "never" if weak else "always"
+            if not title_stems.issuperset(expansion.trigger.stems):
+                weight *= DESCRIPTION_SYNONYM_FACTOR
+            parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text,
+                                  "domaine" if expansion.broader else "synonyme", meaningful,
+                                  trigger=expansion.trigger.text, broad=expansion.broader)
         if kind == "full":
             self._guard_common_words(parts, {p.stems for p, _ in concepts})
+            self._broad_domains(parts, concepts)
         return list(parts.values())
 
     def _guard_common_words(self, parts: dict, concept_stems: set) -> None:
@@ -251,10 +268,21 @@ class Matcher:
         common = [key for key, part in parts.items() if part.meaningful == "always" and part.kind == "mot"
                   and key not in concept_stems
                   and self.index.doc_frequency(key[0]) >= COMMON_SHARE * count]
-        own = sum(part.meaningful == "always" and part.kind != "synonyme" for part in parts.values())
+        own = sum(part.meaningful == "always" and part.kind in ("mot", "concept") for part in parts.values())
         if common and len(common) < own:
             for key in common:
                 parts[key].meaningful = "never"
+
+    @staticmethod
+    def _broad_domains(parts: dict, concepts) -> None:
+        """Mark the domain (« numérique ») of the specific concepts the action names (« wifi
+        public », « SIG »), however it entered the query (a word of the action, a synonym, the
+        domain itself): a scheme that shares only the domain with the action is about the field
+        in general and ranks below the ones about the concept (see ``BROAD_FACTOR``)."""
+        domains = {concept.domain.stems for _, concept in concepts if concept.domain and concept.domain.stems}
+        for stems in domains:
+            if stems in parts:
+                parts[stems].broad = True
 
     def _weak(self, concept) -> bool:
         """Intentions, and rows about generic words (« collectivité » -> commune, territoire…)."""
@@ -306,6 +334,11 @@ class Matcher:
         docnums = facts.docnums
         floor = _Floor(parts)
         ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if floor.passes(hit)]
+        broad_only = set()
+        for hit, _ in ranked:
+            if floor.broad_in_title_only(hit):
+                hit.score *= BROAD_FACTOR
+                broad_only.add(hit.id)
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
         shown: list[tuple] = []
         start = 0
@@ -320,7 +353,7 @@ class Matcher:
             notes = []
             if self.mode == "full":
                 notes = filters.check(scheme, applicant, self.referential, today, include_closed, relay).notes
-            matches.append(self._explain(rank, hit, scheme, parts, today, notes))
+            matches.append(self._explain(rank, hit, scheme, parts, today, notes, hit.id in broad_only))
         return matches
 
     def _depth(self, perimeter: str) -> int:
@@ -330,7 +363,7 @@ class Matcher:
             return 0
 
     # -- explanations ----------------------------------------------------------------------------
-    def _explain(self, rank, hit, scheme: Scheme, parts: list[_Part], today, notes) -> Match:
+    def _explain(self, rank, hit, scheme: Scheme, parts: list[_Part], today, notes, broad_only=False) -> Match:
         words, synonyms, fields_seen = [], [], set()
         terms: list[str] = []
         for part in parts:
@@ -347,6 +380,11 @@ class Matcher:
                 importance = sum(FIELD_WEIGHTS[f] for f in fields_)
                 synonyms.append((importance, f"« {part.trigger} » ≈ « {part.label} » (synonyme, trouvé dans : {where})"))
                 terms.append(f"{part.trigger} ≈ {part.label}")
+            elif part.kind == "domaine":
+                importance = sum(FIELD_WEIGHTS[f] for f in fields_)
+                synonyms.append((importance, f"« {part.trigger} » relève du thème général « {part.label} » "
+                                             f"(trouvé dans : {where})"))
+                terms.append(f"{part.trigger} → {part.label} (thème général)")
             else:
                 words.append((part.query.weight * len(fields_), f"« {part.label} » ({where})"))
                 terms.append(part.label)
@@ -356,6 +394,11 @@ class Matcher:
             why.append("Mots de l'action retrouvés : " + ", ".join(w for _, w in words[:8]))
         synonyms.sort(key=lambda pair: -pair[0])
         why.extend(sentence for _, sentence in synonyms[:4])
+        if broad_only:
+            domains = ", ".join(f"« {p.label} »" for p in parts
+                                if p.broad and all(s in hit.matched for s in p.query.stems))
+            why.append(f"Seul le thème général {domains} rapproche ce dispositif de l'action : "
+                       "classé après ceux qui en traitent le sujet précis")
         why.extend(_facts(scheme, today, self.referential))
         why.extend(note[0].upper() + note[1:] for note in notes)
         matched_fields = [f for f in FIELD_WEIGHTS if f in fields_seen]
@@ -369,6 +412,19 @@ class _Floor:
         meaningful = [part.query.stems for part in parts if part.meaningful == "always"]
         self.words = frozenset(stems[0] for stems in meaningful if len(stems) == 1)
         self.phrases = [stems for stems in meaningful if len(stems) > 1]
+        specific = [part.query.stems for part in parts if part.meaningful == "always" and not part.broad]
+        self.specific_words = frozenset(stems[0] for stems in specific if len(stems) == 1)
+        self.specific_phrases = [stems for stems in specific if len(stems) > 1]
+        self.broad_stems = frozenset(s for part in parts if part.broad for s in part.query.stems)
+
+    def broad_in_title_only(self, hit) -> bool:
+        """True when the hit shares with the action nothing meaningful but the domain of its
+        concepts (« numérique »), and has that domain in its title."""
+        matched = hit.matched
+        if not self.broad_stems or not self.specific_words.isdisjoint(matched) \
+                or any(all(s in matched for s in stems) for stems in self.specific_phrases):
+            return False
+        return any("title" in matched.get(s, ()) for s in self.broad_stems)
 
     def passes(self, hit) -> bool:
         matched = hit.matched

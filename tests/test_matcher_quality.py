@@ -58,3 +58,54 @@ def test_a_title_made_only_of_common_words_still_finds_schemes(build):
     m = build(filler(30, "gratuit"))
     results = m.match_action(collectivite(), action("Étude préalable gratuite"), today=TODAY)
     assert len(results) == 10
+
+
+# -- broad « domain » links ---------------------------------------------------------------------
+def general_digital() -> Scheme:
+    return Scheme.from_dict({**BASE, "id": "feder:numerique", "title": "Numérique pour toutes et tous",
+                             "description": "Développement d'un numérique inclusif : médiation numérique, "
+                                            "espaces publics numériques, tiers-lieux."})
+
+
+def plaza() -> Scheme:
+    return Scheme.from_dict({**BASE, "id": "at:places", "title": "Requalifier les places du centre-ville",
+                             "description": "Mobilier urbain, éclairage, végétalisation, signalétique, "
+                                            "circulation douce autour des commerces, marchés couverts, "
+                                            "kiosques, bancs, fontaines, jeux pour enfants, toilettes, wifi public."})
+
+
+def test_a_scheme_reached_only_through_the_domain_ranks_below_the_specific_one(build, monkeypatch):
+    from matcher import engine
+    m = build([general_digital(), plaza(), *filler(10)])
+    wifi_action = action("Installer un wifi public dans les bourgs")
+    monkeypatch.setattr(engine, "BROAD_FACTOR", 1.0)
+    # without the rule, « numérique » three times in a short title wins over the concept itself
+    assert ids(m.match_action(collectivite(), wifi_action, today=TODAY))[:2] == ["feder:numerique", "at:places"]
+    monkeypatch.undo()
+    results = m.match_action(collectivite(), wifi_action, today=TODAY)
+    assert ids(results)[:2] == ["at:places", "feder:numerique"]
+    general = results[1]
+    assert "« wifi public » relève du thème général « numérique » (trouvé dans : titre, description)" in general.why
+    assert "wifi public → numérique (thème général)" in general.matched_terms
+    assert not any("synonyme" in w for w in general.why)
+    assert any(w.startswith("Seul le thème général « numérique » rapproche ce dispositif") for w in general.why)
+    assert not any(w.startswith("Seul le thème général") for w in results[0].why)
+
+
+def test_the_domain_rule_leaves_actions_about_the_domain_itself_alone(build):
+    m = build([general_digital(), plaza(), *filler(10)])
+    results = m.match_action(collectivite(), action("Développer le numérique dans la commune"), today=TODAY)
+    assert ids(results)[0] == "feder:numerique"
+    assert not any(w.startswith("Seul le thème général") for w in results[0].why)
+
+
+# -- synonyms of a concept mentioned in passing -------------------------------------------------------
+def test_synonyms_of_a_concept_named_only_in_the_description_weigh_half(build):
+    m = build([general_digital(), *filler(10)])
+    parts = m.build_query("Portail citoyen des démarches Inscriptions scolaires en ligne",
+                          "Portail citoyen des démarches")
+    by_label = {p.label: p for p in parts}
+    assert by_label["école"].kind == "synonyme" and by_label["école"].trigger == "scolaire"
+    assert by_label["école"].query.weight == 0.5           # « scolaires » is only in the description
+    assert by_label["école"].meaningful == "always"        # still enough to list a school scheme
+    assert by_label["e-administration"].query.weight == 1.0  # « portail citoyen » is in the title
