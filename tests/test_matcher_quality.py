@@ -109,3 +109,40 @@ def test_synonyms_of_a_concept_named_only_in_the_description_weigh_half(build):
     assert by_label["école"].query.weight == 0.5           # « scolaires » is only in the description
     assert by_label["école"].meaningful == "always"        # still enough to list a school scheme
     assert by_label["e-administration"].query.weight == 1.0  # « portail citoyen » is in the title
+
+
+# -- matches found only in a scheme's description -----------------------------------------------
+def advice() -> Scheme:
+    """A generic engineering scheme whose long description lists every kind of project."""
+    return Scheme.from_dict({**BASE, "id": "at:ingenierie", "title": "Ingénierie pour les projets des petites villes",
+                             "description": "Conseil aux élus sur leurs projets d'équipement : médiathèque, halle, "
+                                            "maison de santé. Pour une médiathèque : programme, accueil des "
+                                            "scolaires, ateliers, fonds documentaire."})
+
+
+def schools() -> Scheme:
+    return Scheme.from_dict({**BASE, "id": "at:ecoles", "title": "Éducation artistique dans les écoles",
+                             "description": "Résidences d'artistes et interventions en classe."})
+
+
+def test_a_scheme_matched_only_in_its_description_ranks_below_one_matched_in_its_title(build, monkeypatch):
+    from matcher import engine
+    m = build([advice(), schools(), *(s for s in filler(10) if "école" not in s.title.lower())])
+    library = action("Rénover la médiathèque", "Ateliers de lecture pour les écoles")
+    monkeypatch.setattr(engine, "DESCRIPTION_ONLY_FACTOR", 1.0)
+    # without the rule, action words scattered in a long description outweigh the title of a scheme
+    assert ids(m.match_action(collectivite(), library, today=TODAY)) == ["at:ingenierie", "at:ecoles"]
+    monkeypatch.undo()
+    results = m.match_action(collectivite(), library, today=TODAY)
+    assert ids(results) == ["at:ecoles", "at:ingenierie"]
+    assert any(w.startswith("Les mots de l'action ne figurent que dans le texte du dispositif") for w in results[1].why)
+    assert not any(w.startswith("Les mots de l'action ne figurent") for w in results[0].why)
+
+
+def test_a_concept_in_the_themes_is_not_a_description_only_match(build):
+    themed = Scheme.from_dict({**advice().to_dict(with_raw=False), "themes": ["Médiathèques"]})
+    m = build([themed, schools(), *(s for s in filler(10) if "école" not in s.title.lower())])
+    results = m.match_action(collectivite(), action("Rénover la médiathèque", "Ateliers de lecture pour les écoles"),
+                             today=TODAY)
+    assert ids(results)[0] == "at:ingenierie"
+    assert not any(w.startswith("Les mots de l'action ne figurent") for w in results[0].why)
