@@ -149,3 +149,22 @@ def strip_tracking(url: str) -> str:
         query, _, fragment = query.partition("#")
     kept = [p for p in query.split("&") if p and not re.match(r"(utm_[a-z]+|xtor|fbclid|gclid|mc_[a-z]+)=", p, re.I)]
     return base + ("?" + "&".join(kept) if kept else "") + ("#" + fragment if fragment else "")
+
+
+# -- writing French figures --------------------------------------------------------------------
+def number_fr(value: float, decimals: int = 0) -> str:
+    """12345.5 -> '12 346' ; French thousands separator (narrow no-break space) and comma."""
+    if decimals == 0 or float(value).is_integer():
+        return f"{round(value):,}".replace(",", "\u202f")
+    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
+def range_fr(low: float | None, high: float | None, fmt, at_least: str = "à partir de") -> str:
+    """« de 20 % à 50 % », « jusqu'à 80 % », « à partir de 5 000 € » or '' ; ``fmt`` writes one value."""
+    if low is not None and high is not None:
+        return fmt(high) if low == high else f"de {fmt(low)} à {fmt(high)}"
+    if high is not None:
+        return f"jusqu'à {fmt(high)}"
+    if low is not None:
+        return f"{at_least} {fmt(low)}"
+    return ""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from catalogue.normalise import number_fr
+
 from .common import user_errors
 
 
@@ -34,7 +36,7 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
                        collectivite_nom=collectivite_nom)
     c = loaded.collectivite
     referential = territory.load()
-    population = f", {_thousands(c.population)} habitants" if c.population else ""
+    population = f", {number_fr(c.population)} habitants" if c.population else ""
     click.echo(f"Collectivité : {c.nom} ({c.type}) — territoire {referential.label(c.territory)} "
                f"[{c.territory}]{population}")
     click.echo(f"Département {c.departement or '?'}, région {c.region or '?'}"
@@ -47,9 +49,5 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
         click.echo(f"  {action.id:6} {action.titre[:70]:70} {budget:>14}  {period}")
 
 
-def _thousands(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
-
-
 def _euros(value: float) -> str:
-    return f"{_thousands(value)} €"
+    return f"{number_fr(value)} €"

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogue import store
+from catalogue.normalise import number_fr, range_fr
 from catalogue.model import Scheme
 from catalogue.vocabularies import AID_TYPES
 
@@ -497,23 +498,11 @@ def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
 
 
 def _number(value: float, unit: str) -> str:
-    if unit == " %":
-        text = f"{value:g}".replace(".", ",")
-    else:
-        text = f"{value:,.0f}".replace(",", "\u202f")
-    return text + unit
+    return (f"{value:g}".replace(".", ",") if unit == " %" else number_fr(value)) + unit
 
 
 def _range(low, high, unit) -> str:
-    if low is not None and high is not None:
-        if low == high:
-            return _number(high, unit)
-        return f"de {_number(low, unit)} à {_number(high, unit)}"
-    if high is not None:
-        return f"jusqu'à {_number(high, unit)}"
-    if low is not None:
-        return f"à partir de {_number(low, unit)}"
-    return ""
+    return range_fr(low, high, lambda v: _number(v, unit))
 
 
 def _shorten(text: str, limit: int) -> str:

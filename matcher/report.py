@@ -18,6 +18,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalogue.normalise import number_fr
 from catalogue.model import SOURCES
 from catalogue.vocabularies import AID_TYPES, STATUSES
 
@@ -150,4 +151,4 @@ def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: 
 
 
 def _euros(value) -> str:
-    return "" if value is None else f"{value:,.0f} € HT".replace(",", "\u202f")
+    return "" if value is None else f"{number_fr(value)} € HT"

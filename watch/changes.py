@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from catalogue.normalise import number_fr, range_fr
 from catalogue.vocabularies import VOCABULARIES, slug_to_label
 
 # Change topics, in the order a project manager reads them.
@@ -191,37 +192,13 @@ def _date_fr(value) -> str:
         return str(value)
 
 
-def number_fr(value: float, decimals: int = 0) -> str:
-    """12345.5 -> '12 346' ; French thousands separator (narrow no-break space) and comma."""
-    if decimals == 0 or float(value).is_integer():
-        text = f"{round(value):,}".replace(",", "\u202f")
-    else:
-        text = f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return text
-
-
 def _rate(data: dict) -> str:
-    low, high = data.get("rate_min"), data.get("rate_max")
-    fmt = lambda v: f"{number_fr(v, 1)} %"  # noqa: E731
-    if low is not None and high is not None:
-        return fmt(high) if low == high else f"de {fmt(low)} à {fmt(high)}"
-    if high is not None:
-        return f"jusqu'à {fmt(high)}"
-    if low is not None:
-        return f"au moins {fmt(low)}"
-    return ""
+    return range_fr(data.get("rate_min"), data.get("rate_max"), lambda v: f"{number_fr(v, 1)} %",
+                    at_least="au moins")
 
 
 def _amount(data: dict) -> str:
-    low, high = data.get("amount_min"), data.get("amount_max")
-    fmt = lambda v: f"{number_fr(v, 2)} €"  # noqa: E731
-    if low is not None and high is not None:
-        return fmt(high) if low == high else f"de {fmt(low)} à {fmt(high)}"
-    if high is not None:
-        return f"jusqu'à {fmt(high)}"
-    if low is not None:
-        return f"à partir de {fmt(low)}"
-    return ""
+    return range_fr(data.get("amount_min"), data.get("amount_max"), lambda v: f"{number_fr(v, 2)} €")
 
 
 def _list_detail(name: str, before: list[str], after: list[str]) -> str:
