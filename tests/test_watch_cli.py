@@ -13,6 +13,7 @@ import commands.watch
 from catalogue import territory
 from catalogue.store import Catalogue
 from cli import cli
+from watch_helpers import smtp  # noqa: F401  (fixture)
 from watch_helpers import (PLAN_YAML, RUN1_AT, RUN2_AT, FakeMatcher, free_port, load_snapshot, loopback_smtp,
                            week1, week2)
 
@@ -29,16 +30,6 @@ def plan(tmp_path):
 @pytest.fixture(autouse=True)
 def fake_matcher(monkeypatch):
     monkeypatch.setattr(commands.watch, "make_matcher", lambda: FakeMatcher(Catalogue(), territory.load()))
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    controller, sink = loopback_smtp()
-    monkeypatch.setenv("AIDENUM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("AIDENUM_SMTP_PORT", str(controller.port))
-    monkeypatch.setenv("AIDENUM_SMTP_FROM", "veille@loudeac-communaute.bzh")
-    yield sink
-    controller.stop()
 
 
 def run(*args):

@@ -13,20 +13,11 @@ from catalogue.store import Catalogue
 from cli import cli
 from conftest import ROOT
 from matcher.plan import load_plan
+from watch_helpers import smtp  # noqa: F401  (fixture)
 from watch_helpers import RUN1_AT, RUN2_AT, load_snapshot, loopback_smtp, week1, week2
 
 PLAN = str(ROOT / "data" / "plans" / "plan-exemple.yaml")
 TO = "chef.projet@loudeac-communaute.bzh"
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    controller, sink = loopback_smtp()
-    monkeypatch.setenv("AIDENUM_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("AIDENUM_SMTP_PORT", str(controller.port))
-    monkeypatch.setenv("AIDENUM_SMTP_FROM", "veille@loudeac-communaute.bzh")
-    yield sink
-    controller.stop()
 
 
 def run(*args):

@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from types import SimpleNamespace
 
+import pytest
 import time_machine
 
 from catalogue.model import Scheme
@@ -228,6 +229,17 @@ def loopback_smtp(users: dict[str, str] | None = None, refuse: set[str] | None =
     controller = LoopbackController(sink, hostname="127.0.0.1", port=0, **options)
     controller.start()
     return controller, sink
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A loopback SMTP server and the AIDENUM_SMTP_* settings pointing at it; yields its inbox."""
+    controller, sink = loopback_smtp()
+    monkeypatch.setenv("AIDENUM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AIDENUM_SMTP_PORT", str(controller.port))
+    monkeypatch.setenv("AIDENUM_SMTP_FROM", "veille@loudeac-communaute.bzh")
+    yield sink
+    controller.stop()
 
 
 def free_port() -> int:
