@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import click
 
-from commands import catalogue as catalogue_commands
-from commands import crawl as crawl_commands
-from commands import draft as draft_commands
-from commands import eval as eval_commands
-from commands import plan as plan_commands
-from commands import match as match_commands
-from commands import watch as watch_commands
+from aidenum.commands import catalogue as catalogue_commands
+from aidenum.commands import crawl as crawl_commands
+from aidenum.commands import draft as draft_commands
+from aidenum.commands import eval as eval_commands
+from aidenum.commands import plan as plan_commands
+from aidenum.commands import match as match_commands
+from aidenum.commands import watch as watch_commands
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -29,10 +29,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from catalogue import territory  # noqa: E402
-from catalogue.aides_territoires import scheme_from_api, scheme_from_csv_row  # noqa: E402
-from catalogue.importers import JsonStream, import_file  # noqa: E402
-from catalogue.store import Catalogue  # noqa: E402
+from aidenum.catalogue import territory  # noqa: E402
+from aidenum.catalogue.aides_territoires import scheme_from_api, scheme_from_csv_row  # noqa: E402
+from aidenum.catalogue.importers import JsonStream, import_file  # noqa: E402
+from aidenum.catalogue.store import Catalogue  # noqa: E402
 
 AT = ROOT.parent / "shared" / "data" / "aides-territoires"
 PERIMETERS = ["Drôme", "Bretagne", "Ain", "France", "Morbihan", "Occitanie", "Côtes-d'Armor", "Europe",
@@ -99,7 +99,7 @@ def parse_only(path: Path, fmt: str) -> int:
                 scheme_from_api(record, referential)
                 count += 1
     else:
-        from catalogue.model import Scheme
+        from aidenum.catalogue.model import Scheme
         with open(path, encoding="utf-8") as handle:
             for line in handle:
                 Scheme.from_dict(json.loads(line))
@@ -181,7 +181,7 @@ def main() -> None:
             import_file(files["at-api"], store)
             line("at-csv : réimport identique (tout inchangé)", timed(lambda: import_file(files["at-csv"], store), runs))
             export = work / "export.jsonl"
-            from catalogue.importers import export_jsonl
+            from aidenum.catalogue.importers import export_jsonl
             with open(export, "w", encoding="utf-8") as out:
                 total = export_jsonl(store, out)
         line("[base] jsonl : lecture + validation, sans stockage", timed(lambda: parse_only(export, "jsonl"), runs), total)
@@ -200,7 +200,7 @@ def main() -> None:
                 (work / f"main.sqlite{wal}").rename(work / f"catalogue.sqlite{wal}")
         from click.testing import CliRunner
 
-        from cli import cli
+        from aidenum.cli import cli
         runner = CliRunner(env=env)
         for label, argv in (("table, tout", ["catalogue", "list"]),
                             ("json, tout", ["catalogue", "list", "--format", "json"]),

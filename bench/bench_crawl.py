@@ -28,7 +28,7 @@ from crawl_helpers import FAST_SETTINGS, Mirror, demo_site, generated_schemes, r
 
 PER_PAGE = 50
 BENCH_SETTINGS = dict(FAST_SETTINGS, CONCURRENT_REQUESTS="32", CONCURRENT_REQUESTS_PER_DOMAIN="32",
-                      DOWNLOAD_TIMEOUT="30", SPIDER_MODULES="spiders.spiders,crawl_demo_spider")
+                      DOWNLOAD_TIMEOUT="30", SPIDER_MODULES="aidenum.spiders.spiders,crawl_demo_spider")
 
 
 def build_site(total_pages: int) -> dict[str, str]:

@@ -24,8 +24,8 @@ DOCS_PER_RUN = 12  # three actions × four families
 def main() -> None:
     import docx
     from draft_helpers import example_plan, fact
-    from drafting.check import docx_text
-    from drafting.render import Templates, render_draft
+    from aidenum.drafting.check import docx_text
+    from aidenum.drafting.render import Templates, render_draft
 
     plan = example_plan()
     schemes = [fact("dsil:dsil-lot", rate_max=50.0), fact("feder:feder-bzh-131", rate_max=40.0),

@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from catalogue import store, territory  # noqa: E402
-from catalogue.aides_territoires import scheme_from_csv_row  # noqa: E402
-from matcher.engine import Matcher  # noqa: E402
-from matcher.plan import Action, load_plan  # noqa: E402
+from aidenum.catalogue import store, territory  # noqa: E402
+from aidenum.catalogue.aides_territoires import scheme_from_csv_row  # noqa: E402
+from aidenum.matcher.engine import Matcher  # noqa: E402
+from aidenum.matcher.plan import Action, load_plan  # noqa: E402
 
 CSV_PATH = ROOT.parent / "shared" / "data" / "aides-territoires" / "aides-territoires_periurbain.csv"
 REAL_CATALOGUE = ROOT / "data" / "catalogue.jsonl"
@@ -169,7 +169,7 @@ def main() -> None:
 
     rates = build_rates(home, len(schemes), args.runs)
     real_home = Path(tempfile.mkdtemp(prefix="aidenum-bench-real-"))
-    from catalogue.importers import import_file
+    from aidenum.catalogue.importers import import_file
     with store.Catalogue(real_home / store.DB_NAME) as cat:
         import_file(str(REAL_CATALOGUE), cat)
         real_count = cat.count()

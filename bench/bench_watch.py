@@ -38,14 +38,14 @@ def median_time(func, runs: int = RUNS) -> float:
 
 def main() -> None:
     os.environ["AIDENUM_HOME"] = tempfile.mkdtemp(prefix="aidenum-bench-watch-")
-    from catalogue import territory
-    from catalogue.model import Scheme
-    from catalogue.store import Catalogue
-    from matcher.engine import Matcher
-    from matcher.plan import load_plan
-    from watch import calendar as ics
-    from watch import digest as digests
-    from watch import render
+    from aidenum.catalogue import territory
+    from aidenum.catalogue.model import Scheme
+    from aidenum.catalogue.store import Catalogue
+    from aidenum.matcher.engine import Matcher
+    from aidenum.matcher.plan import load_plan
+    from aidenum.watch import calendar as ics
+    from aidenum.watch import digest as digests
+    from aidenum.watch import render
 
     records = [json.loads(line) for line in (ROOT / "data" / "catalogue.jsonl").read_text(encoding="utf-8").splitlines()
                if line.strip()]

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from . import paths
 from .model import Scheme
 
-PROJECT_DATA = Path(__file__).resolve().parent.parent / "data"
 DB_NAME = "catalogue.sqlite"
 
 SCHEMA = """
@@ -69,8 +69,8 @@ CHANGE_KINDS = ("new", "changed", "unchanged", "closed", "reopened")
 
 
 def home() -> Path:
-    """Where the catalogue and index live: ``AIDENUM_HOME`` or the project's ``data/``."""
-    return Path(os.environ.get("AIDENUM_HOME") or PROJECT_DATA)
+    """Where the catalogue and index live (see ``paths.home``)."""
+    return paths.home()
 
 
 def now_iso() -> str:

@@ -26,8 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from .vocabularies import fold
+from .paths import shipped
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "territories.json.gz"
+DEFAULT_PATH = shipped("data", "territories.json.gz")
 SCALE_ORDER = ["EU", "FR", "METRO", "OM", "REG", "DEP", "EPCI", "COM"]
 SCALE_LABELS = {"EU": "continent", "FR": "pays", "METRO": "France métropolitaine", "OM": "outre-mer",
                 "REG": "région", "DEP": "département", "EPCI": "intercommunalité", "COM": "commune"}

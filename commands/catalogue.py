@@ -59,8 +59,8 @@ def import_command(fichiers, complete, strict):
       aidenum catalogue import departement_drome_data.json --complete
       aidenum catalogue import sauvegarde.jsonl --strict
     """
-    from catalogue.importers import import_file
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.importers import import_file
+    from aidenum.catalogue.store import Catalogue
 
     missing = [str(p) for p in fichiers if not p.exists()]
     if missing:
@@ -128,10 +128,10 @@ def _filter_options(func):
 
 
 def _filters(source, financeur, beneficiaire, territoire, ouverts):
-    from catalogue.importers import Filters, beneficiary_slug
+    from aidenum.catalogue.importers import Filters, beneficiary_slug
     code = None
     if territoire:
-        from catalogue import territory
+        from aidenum.catalogue import territory
         code = territory.load().resolve(territoire)
     return Filters(source=source, funder=financeur,
                    beneficiary=beneficiary_slug(beneficiaire) if beneficiaire else None,
@@ -152,8 +152,8 @@ def export_command(sortie, **filters):
       aidenum catalogue export -o catalogue.jsonl
       aidenum catalogue export --source at --ouverts > aides-ouvertes.jsonl
     """
-    from catalogue.importers import export_jsonl
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.importers import export_jsonl
+    from aidenum.catalogue.store import Catalogue
 
     selected = _filters(**filters)
     with Catalogue() as store:
@@ -185,8 +185,8 @@ def list_command(fmt, limite, **filters):
     """
     import datetime as dt
 
-    from catalogue.importers import select
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.importers import select
+    from aidenum.catalogue.store import Catalogue
 
     selected = _filters(**filters)
     today = dt.date.today()
@@ -214,7 +214,7 @@ def list_command(fmt, limite, **filters):
 
 
 def _table(schemes, today) -> str:
-    from catalogue.vocabularies import STATUSES
+    from aidenum.catalogue.vocabularies import STATUSES
     rows = [("IDENTIFIANT", "STATUT", "CLÔTURE", "PÉRIMÈTRE", "TITRE")]
     for s in schemes:
         rows.append((s.id, STATUSES[s.status(today)], s.deadline.strftime("%d/%m/%Y") if s.deadline else "—",
@@ -243,7 +243,7 @@ def show_command(identifiant, fmt):
     Exemple :
       aidenum catalogue show at:162
     """
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.store import Catalogue
 
     with Catalogue() as store:
         scheme = store.get(identifiant)
@@ -277,8 +277,8 @@ _VOCAB_FIELDS = ("beneficiaries", "aid_types", "destinations", "steps")
 
 def describe(scheme, versions) -> str:
     """The whole record in French, for a person."""
-    from catalogue.model import SOURCES
-    from catalogue.vocabularies import STATUSES, slug_to_label
+    from aidenum.catalogue.model import SOURCES
+    from aidenum.catalogue.vocabularies import STATUSES, slug_to_label
     lines = [scheme.title, "=" * min(len(scheme.title), 100)]
     lines.append(f"Statut : {STATUSES[scheme.status()]}")
 
@@ -328,7 +328,7 @@ def describe(scheme, versions) -> str:
 
 
 def _changed_fields(old: dict, new: dict) -> list[str]:
-    from catalogue.model import CONTENT_FIELDS
+    from aidenum.catalogue.model import CONTENT_FIELDS
     return [FIELD_LABELS.get(name, name) for name in CONTENT_FIELDS if old.get(name) != new.get(name)]
 
 
@@ -343,7 +343,7 @@ def runs_command(source):
     Exemple :
       aidenum catalogue runs --source at
     """
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.store import Catalogue
     with Catalogue() as store:
         runs = store.runs(source)
     if not runs:

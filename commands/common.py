@@ -23,8 +23,8 @@ def user_errors(func):
     """Turn the packages' French exceptions into clean messages instead of tracebacks."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from catalogue.model import SchemeError
-        from catalogue.territory import TerritoryError
+        from aidenum.catalogue.model import SchemeError
+        from aidenum.catalogue.territory import TerritoryError
         try:
             return func(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.Abort):

@@ -36,7 +36,7 @@ def build_settings(home: Path, cache: bool, overrides: dict[str, str]):
     from scrapy.settings import Settings
 
     settings = Settings()
-    settings.setmodule("spiders.settings", priority="project")
+    settings.setmodule("aidenum.spiders.settings", priority="project")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     (home / "logs").mkdir(parents=True, exist_ok=True)
     settings.set("AIDENUM_HOME", str(home), priority="cmdline")
@@ -107,8 +107,8 @@ def crawl(sources, start_url, cache, list_only, overrides):
     """
     from scrapy.spiderloader import get_spider_loader
 
-    from catalogue import store
-    from spiders.report import CrawlReport, read_status, render_fr, status_dir
+    from aidenum.catalogue import store
+    from aidenum.spiders.report import CrawlReport, read_status, render_fr, status_dir
 
     home = store.home()
     settings = build_settings(home, cache, _parse_overrides(overrides))

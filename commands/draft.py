@@ -52,7 +52,7 @@ def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, 
 
     Code de sortie : 0 si tous les dossiers sont écrits, 1 sinon (message en français).
     """
-    from drafting.render import Templates
+    from aidenum.drafting.render import Templates
 
     if all_actions and (action_id or scheme_ids):
         raise UserError("--all rédige un dossier par action et dispositif : ne le combinez pas avec "
@@ -60,7 +60,7 @@ def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, 
     if not all_actions and not (action_id and scheme_ids):
         raise UserError("indiquez --action et au moins un --scheme (ou --all pour tout le plan) ; "
                         "voir « aidenum draft --help »")
-    from matcher.plan import load_plan
+    from aidenum.matcher.plan import load_plan
     loaded = load_plan(plan)
     templates = Templates(templates_dir)
     options = {"templates": templates, "chef_de_file": True if chef_de_file else None,
@@ -72,13 +72,13 @@ def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, 
 
 
 def _referential():
-    from catalogue import territory
+    from aidenum.catalogue import territory
     return territory.load()
 
 
 def _draft_one(plan, action_id, scheme_ids, output, options) -> None:
-    from catalogue.store import Catalogue
-    from drafting.render import render_draft, safe_filename
+    from aidenum.catalogue.store import Catalogue
+    from aidenum.drafting.render import render_draft, safe_filename
     action = plan.action(action_id)
     with Catalogue() as cat:
         schemes = [_scheme(cat, scheme_id) for scheme_id in scheme_ids]
@@ -108,9 +108,9 @@ def _scheme(cat, scheme_id: str):
 
 
 def _draft_all(plan, top: int, directory: Path, options) -> None:
-    from drafting.render import DraftError, render_draft, safe_filename
-    from drafting.financing import FinancingError
-    from matcher.engine import Matcher
+    from aidenum.drafting.render import DraftError, render_draft, safe_filename
+    from aidenum.drafting.financing import FinancingError
+    from aidenum.matcher.engine import Matcher
     if directory.exists() and not directory.is_dir():
         raise UserError(f"{directory} existe et n'est pas un dossier : --all écrit un fichier par "
                         f"action et dispositif dans un dossier")
@@ -142,7 +142,7 @@ def _draft_all(plan, top: int, directory: Path, options) -> None:
 
 
 def _report(result, action_id: str, scheme_id: str) -> None:
-    from drafting.family import FAMILIES
+    from aidenum.drafting.family import FAMILIES
     click.echo(f"Dossier écrit : {result.path} (modèle {FAMILIES[result.family]}, "
                f"{len(result.missing)} élément(s) à compléter)")
     for warning in result.warnings:

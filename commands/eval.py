@@ -34,10 +34,10 @@ def eval_command(gold, top, output_format, catalogue_file):
     import tempfile
     from pathlib import Path
 
-    from catalogue import territory
-    from catalogue.importers import import_file
-    from catalogue.store import Catalogue
-    from matcher.evaluate import evaluate, load_gold, report_json, report_table, unknown_labels
+    from aidenum.catalogue import territory
+    from aidenum.catalogue.importers import import_file
+    from aidenum.catalogue.store import Catalogue
+    from aidenum.matcher.evaluate import evaluate, load_gold, report_json, report_table, unknown_labels
 
     referential = territory.load()
     gold_set = load_gold(gold, referential=referential)
@@ -60,7 +60,7 @@ def eval_command(gold, top, output_format, catalogue_file):
                 raise UserError(f"{len(unknown)} dispositif(s) noté(s) dans {Path(gold).name} absent(s) du "
                                 f"catalogue évalué : {', '.join(unknown[:8])}{' …' if len(unknown) > 8 else ''} ; "
                                 "le jeu d'évaluation et le catalogue ne correspondent pas")
-            from matcher.engine import Matcher
+            from aidenum.matcher.engine import Matcher
             reports = []
             for mode in ("full", "naive"):
                 matcher = Matcher(home=home, mode=mode)

@@ -26,8 +26,8 @@ def _today(value: str | None) -> dt.date:
 
 def _matcher():
     """A matcher whose index is up to date with the catalogue (rebuilt with a message if not)."""
-    from catalogue import store
-    from matcher.engine import Matcher
+    from aidenum.catalogue import store
+    from aidenum.matcher.engine import Matcher
     home = store.home()
     with store.Catalogue(home / store.DB_NAME) as cat:
         if cat.count() == 0:
@@ -44,7 +44,7 @@ def _matcher():
 def _build(matcher, force: bool):
     if not is_terminal():
         return matcher.ensure_index(force=force)
-    from catalogue import store
+    from aidenum.catalogue import store
     with store.Catalogue(matcher.home / store.DB_NAME) as cat:
         total = cat.count()
     with click.progressbar(length=total, label="Indexation du catalogue", file=sys.stderr, show_pos=True) as bar:
@@ -68,8 +68,8 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "") -> str:
-    from catalogue import store
-    from matcher import report
+    from aidenum.catalogue import store
+    from aidenum.matcher import report
     if fmt == "json":
         return report.to_json(sections, today)
     if fmt == "csv":
@@ -107,8 +107,8 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
       aidenum match plan.yaml --format json --date 2027-01-15
       aidenum match plan.yaml --exclusions
     """
-    from matcher.plan import load_plan
-    from matcher.report import ActionResult
+    from aidenum.matcher.plan import load_plan
+    from aidenum.matcher.report import ActionResult
     today = _today(date_)
     plan = load_plan(plan_path)
     matcher = _matcher()
@@ -125,8 +125,8 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
 
 def _collectivite_for(value: str):
     """``--pour TYPE:CODE`` (commune:35238, epci:200069193, departement:35, region:53)."""
-    from catalogue import territory
-    from matcher.plan import Collectivite, PlanError, collectivite_type
+    from aidenum.catalogue import territory
+    from aidenum.matcher.plan import Collectivite, PlanError, collectivite_type
     kind, sep, code = value.partition(":")
     if not sep or not code.strip():
         raise UserError(f"--pour « {value} » : attendu TYPE:CODE, par ex. commune:35238 ou epci:200069193")
@@ -161,7 +161,7 @@ def search(text, pour, top, fmt, output, include_closed, date_):
       aidenum search "tiers-lieu numérique" --pour epci:200067460
       aidenum search "fibre très haut débit" --pour commune:22093 --format json
     """
-    from matcher.report import ActionResult
+    from aidenum.matcher.report import ActionResult
     if not text.strip():
         raise UserError("texte de recherche vide")
     today = _today(date_)
@@ -184,8 +184,8 @@ def index():
     Exemple :
       aidenum index
     """
-    from catalogue import store
-    from matcher.engine import Matcher
+    from aidenum.catalogue import store
+    from aidenum.matcher.engine import Matcher
     matcher = Matcher(store.home())
     result = _build(matcher, force=True)
     click.echo(f"Index construit : {result.count} dispositifs en {_fr(result.seconds, 2)} s "

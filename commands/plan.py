@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from catalogue.normalise import number_fr
+from aidenum.catalogue.normalise import number_fr
 
 from .common import user_errors
 
@@ -29,8 +29,8 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
     « Collectivité : … ») ou des options --type, --code et --nom.
     Exemple : aidenum plan check data/plans/plan-exemple.xlsx
     """
-    from catalogue import territory
-    from matcher.plan import load_plan
+    from aidenum.catalogue import territory
+    from aidenum.matcher.plan import load_plan
 
     loaded = load_plan(fichier, collectivite_type=collectivite_type, collectivite_code=collectivite_code,
                        collectivite_nom=collectivite_nom)

@@ -16,7 +16,7 @@ FORMATS = ("terminal", "markdown", "html")
 def make_matcher():
     """The real matcher, its index rebuilt first if the catalogue changed since (a weekly crawl
     just did). Unit tests replace this function with a stand-in."""
-    from matcher.engine import Matcher
+    from aidenum.matcher.engine import Matcher
     matcher = Matcher()
     try:
         matcher.ensure_index()
@@ -30,7 +30,7 @@ def _today(value: dt.datetime | None) -> dt.date:
 
 
 def _open_catalogue():
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.store import Catalogue
     catalogue = Catalogue()
     if not catalogue.runs() or catalogue.count() == 0:
         catalogue.close()
@@ -40,7 +40,7 @@ def _open_catalogue():
 
 
 def _load_plan(path: str):
-    from matcher.plan import load_plan
+    from aidenum.matcher.plan import load_plan
     return load_plan(path)
 
 
@@ -101,9 +101,9 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     AIDENUM_SMTP_PASSWORD, AIDENUM_SMTP_FROM. Un même résumé n'est jamais envoyé deux fois
     au même destinataire, sauf avec --renvoyer.
     """
-    from watch import digest as digests
-    from watch import mail, render
-    from watch.state import StateError, WatchState
+    from aidenum.watch import digest as digests
+    from aidenum.watch import mail, render
+    from aidenum.watch.state import StateError, WatchState
 
     if since and last_run:
         raise click.UsageError("--since et --last-run s'excluent : choisissez l'un ou l'autre.")
@@ -134,7 +134,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
             period = digests.period_last_run(catalogue, state.last_digest(key), today)
         if period.note:
             click.echo(period.note, err=True)
-        from catalogue import territory
+        from aidenum.catalogue import territory
         referential = territory.load()
         result = digests.build_digest(plan_obj, catalogue, make_matcher(), period, today, top=top,
                                       perimeter_label=referential.label,
@@ -209,8 +209,8 @@ def calendar(plan, output, reminder_days, date, top):
     s'importe dans Outlook, Thunderbird, Google Agenda… ; le réimporter met à jour les
     événements au lieu de les dupliquer.
     """
-    from watch import calendar as ics
-    from watch.digest import plan_key
+    from aidenum.watch import calendar as ics
+    from aidenum.watch.digest import plan_key
 
     today = _today(date)
     plan_obj = _load_plan(plan)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from catalogue.vocabularies import fold
+from aidenum.catalogue.vocabularies import fold
 
 FAMILIES = {
     "dsil-detr": "DSIL / DETR (dotations de l'État)",

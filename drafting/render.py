@@ -24,8 +24,9 @@ from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
 from .family import FAMILIES, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
+from aidenum.catalogue.paths import shipped
 
-SHIPPED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SHIPPED_TEMPLATES = shipped("templates")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _SPLIT_RE = re.compile(f"({MARK_OPEN}[^{MARK_CLOSE}]*{MARK_CLOSE})")
 _SENTINELS_RE = re.compile(f"[{MARK_OPEN}{MARK_SEP}{MARK_CLOSE}]")
@@ -104,7 +105,7 @@ class Templates:
 
 @functools.lru_cache(maxsize=1)
 def _referential():
-    from catalogue import territory
+    from aidenum.catalogue import territory
     return territory.load()
 
 

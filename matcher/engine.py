@@ -35,10 +35,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalogue import store
-from catalogue.normalise import number_fr, range_fr
-from catalogue.model import Scheme
-from catalogue.vocabularies import AID_TYPES
+from aidenum.catalogue import store
+from aidenum.catalogue.normalise import number_fr, range_fr
+from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.vocabularies import AID_TYPES
 
 from . import filters
 from .analysis import ELISIONS, analyze
@@ -138,7 +138,7 @@ class Matcher:
     @property
     def referential(self):
         if self._referential is None:
-            from catalogue import territory
+            from aidenum.catalogue import territory
             self._referential = territory.load()
         return self._referential
 

@@ -23,8 +23,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from catalogue.model import Scheme
-from catalogue.vocabularies import BENEFICIARIES, fold
+from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.vocabularies import BENEFICIARIES, fold
 
 BUSINESS_ONLY = frozenset({"private-sector", "private-person", "farmer"})
 _RELAY_RE = re.compile(

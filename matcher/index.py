@@ -33,7 +33,7 @@ from typing import Callable, Iterable
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
-from catalogue.model import Scheme
+from aidenum.catalogue.model import Scheme
 
 from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalogue.vocabularies import COLLECTIVITE_TYPES, fold
+from aidenum.catalogue.vocabularies import COLLECTIVITE_TYPES, fold
 
 
 class PlanError(ValueError):

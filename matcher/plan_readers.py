@@ -27,8 +27,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from catalogue.normalise import MONTHS, parse_amount
-from catalogue.vocabularies import fold
+from aidenum.catalogue.normalise import MONTHS, parse_amount
+from aidenum.catalogue.vocabularies import fold
 
 from .plan import Action, Collectivite, Plan, PlanError, collectivite_type
 
@@ -113,7 +113,7 @@ def build_plan(source: str, collectivite: dict[str, Any], actions: list[dict[str
 
 
 def _build_collectivite(source: str, data: dict[str, Any], referential=None) -> Collectivite:
-    from catalogue import territory as territories
+    from aidenum.catalogue import territory as territories
     where = f"{source}, collectivité" + (f" ({data['where']})" if data.get("where") else "")
     if not any(data.get(k) not in (None, "") for k in ("nom", "type", "code")):
         raise PlanError(f"{where} : collectivité absente (indiquez au moins son nom et son type)")

@@ -18,11 +18,12 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from catalogue.normalise import number_fr
-from catalogue.model import SOURCES
-from catalogue.vocabularies import AID_TYPES, STATUSES
+from aidenum.catalogue.normalise import number_fr
+from aidenum.catalogue.model import SOURCES
+from aidenum.catalogue.vocabularies import AID_TYPES, STATUSES
+from aidenum.catalogue.paths import shipped
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATE_DIR = shipped("templates")
 CSV_COLUMNS = ["action_id", "action_titre", "rang", "dispositif_id", "titre", "url", "score", "date_limite",
                "jours_restants", "statut", "financeurs", "types_aide", "taux_max", "montant_max", "perimetre",
                "pourquoi"]

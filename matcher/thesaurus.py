@@ -26,8 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from .analysis import analyze
+from aidenum.catalogue.paths import shipped
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "thesaurus.csv"
+DEFAULT_PATH = shipped("data", "thesaurus.csv")
 HEADER = ["action", "terme", "synonymes", "origine", "domaine"]
 
 

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from catalogue.model import LIST_FIELDS, NUMBER_FIELDS, TEXT_FIELDS, Scheme, SchemeError
-from catalogue.normalise import clean_text, find_rates, parse_amount, parse_french_date, strip_tracking
-from catalogue.vocabularies import VOCABULARIES, fold, label_to_slug
+from aidenum.catalogue.model import LIST_FIELDS, NUMBER_FIELDS, TEXT_FIELDS, Scheme, SchemeError
+from aidenum.catalogue.normalise import clean_text, find_rates, parse_amount, parse_french_date, strip_tracking
+from aidenum.catalogue.vocabularies import VOCABULARIES, fold, label_to_slug
 
 from .report import FILL_FIELDS, CrawlReport, report_for, write_status
 
@@ -35,7 +35,7 @@ _CODE_RE = re.compile(r"^(FR|EU|OM|METRO|(REG|DEP|EPCI|COM):[0-9AB]+)$")
 
 
 def _home(crawler) -> Path:
-    from catalogue import store
+    from aidenum.catalogue import store
 
     return Path(crawler.settings.get("AIDENUM_HOME") or store.home())
 
@@ -77,7 +77,7 @@ class NormalisePipeline:
     @property
     def referential(self):
         if self._referential is None:
-            from catalogue import territory
+            from aidenum.catalogue import territory
 
             self._referential = territory.load()
         return self._referential
@@ -158,7 +158,7 @@ class NormalisePipeline:
         return amount
 
     def _perimeter(self, rid: str, data: dict) -> str:
-        from catalogue.territory import TerritoryError
+        from aidenum.catalogue.territory import TerritoryError
 
         value = str(data["perimeter"]).strip()
         if _CODE_RE.match(value):  # already a code: no need to load the referential
@@ -249,7 +249,7 @@ class DeduplicatePipeline:
         return cls(crawler)
 
     def _index_other_sources(self) -> dict[str, str]:
-        from catalogue.store import Catalogue
+        from aidenum.catalogue.store import Catalogue
 
         index: dict[str, str] = {}
         with Catalogue(_home(self.crawler) / "catalogue.sqlite") as catalogue:
@@ -336,7 +336,7 @@ class StorePipeline:
             _STORES.pop(id(self.crawler), None)
 
     def _store(self, home: Path, spider, reason: str) -> None:
-        from catalogue.store import Catalogue
+        from aidenum.catalogue.store import Catalogue
 
         report = self.report
         skipped = getattr(spider, "skip_reason", "") or ""

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 
 BOT_NAME = "aidenum"
-SPIDER_MODULES = ["spiders.spiders"]
-NEWSPIDER_MODULE = "spiders.spiders"
+SPIDER_MODULES = ["aidenum.spiders.spiders"]
+NEWSPIDER_MODULE = "aidenum.spiders.spiders"
 
 # -- politeness ----------------------------------------------------------------------------------
 # Site operators must be able to tell who crawls them: AIDENUM_CONTACT sets the page (or mailto:)
@@ -56,14 +56,14 @@ AIDENUM_HOME = os.environ.get("AIDENUM_HOME", "")
 
 DOWNLOADER_MIDDLEWARES = {
     # below RetryMiddleware (550) and RedirectMiddleware (600): sees only final outcomes
-    "spiders.middlewares.FailureRecorderMiddleware": 50,
+    "aidenum.spiders.middlewares.FailureRecorderMiddleware": 50,
 }
 ITEM_PIPELINES = {
-    "spiders.pipelines.NormalisePipeline": 100,
-    "spiders.pipelines.ValidatePipeline": 200,
-    "spiders.pipelines.DeduplicatePipeline": 300,
-    "spiders.pipelines.StorePipeline": 900,
+    "aidenum.spiders.pipelines.NormalisePipeline": 100,
+    "aidenum.spiders.pipelines.ValidatePipeline": 200,
+    "aidenum.spiders.pipelines.DeduplicatePipeline": 300,
+    "aidenum.spiders.pipelines.StorePipeline": 900,
 }
 EXTENSIONS = {
-    "spiders.report.ProgressExtension": 500,
+    "aidenum.spiders.report.ProgressExtension": 500,
 }

@@ -20,5 +20,5 @@ def aidenum_home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def referential():
-    from catalogue import territory
+    from aidenum.catalogue import territory
     return territory.load()

@@ -9,9 +9,9 @@ import json
 import os
 from urllib.parse import urlsplit
 
-from catalogue.normalise import clean_text, find_rates, parse_window
+from aidenum.catalogue.normalise import clean_text, find_rates, parse_window
 
-from spiders.spiders.base import SchemeSpider
+from aidenum.spiders.spiders.base import SchemeSpider
 
 
 class DemoPrefectureSpider(SchemeSpider):

@@ -99,7 +99,7 @@ class Mirror:
 
     def route(self, path: str) -> str:
         """The page a request path means: tracking parameters do not change the page."""
-        from catalogue.normalise import strip_tracking
+        from aidenum.catalogue.normalise import strip_tracking
 
         return path if path in self.pages or path in self.faults else strip_tracking(path)
 
@@ -300,7 +300,7 @@ def crawl(home: Path, spider: str, start_url: str | None = None, settings: dict 
         args += ["--start-url", start_url]
     merged = dict(FAST_SETTINGS, **(settings or {}))
     if demo:
-        merged["SPIDER_MODULES"] = "spiders.spiders,crawl_demo_spider"
+        merged["SPIDER_MODULES"] = "aidenum.spiders.spiders,crawl_demo_spider"
     for name, value in merged.items():
         args += ["--set", f"{name}={value}"]
     return run_aidenum(args, home, timeout=timeout, env=env)

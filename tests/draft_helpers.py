@@ -14,7 +14,7 @@ EXAMPLE_PLAN = ROOT / "data" / "plans" / "plan-exemple.yaml"
 
 @functools.lru_cache(maxsize=1)
 def _facts() -> dict:
-    from catalogue.feeds import scheme_facts
+    from aidenum.catalogue.feeds import scheme_facts
     schemes, _ = scheme_facts(SHARED_DATA / "scheme-facts.json", ROOT / "data" / "sources" / "scheme-facts-curation.yaml")
     return {s.id: s for s in schemes}
 
@@ -29,13 +29,13 @@ def all_facts() -> list:
 
 
 def example_plan():
-    from matcher.plan import load_plan
+    from aidenum.matcher.plan import load_plan
     return load_plan(EXAMPLE_PLAN)
 
 
 def store(schemes) -> None:
     """Put schemes in the test's own catalogue (AIDENUM_HOME)."""
-    from catalogue.store import Catalogue
+    from aidenum.catalogue.store import Catalogue
     with Catalogue() as cat:
         with cat.run("facts") as run:
             for scheme in schemes:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from catalogue import store
-from catalogue.model import Scheme
-from matcher.plan import Action, Collectivite, Plan
+from aidenum.catalogue import store
+from aidenum.catalogue.model import Scheme
+from aidenum.matcher.plan import Action, Collectivite, Plan
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from catalogue.aides_territoires import (LICENCE, PERIMETER_NOT_GIVEN, perimeter_from_funders,
+from aidenum.catalogue.aides_territoires import (LICENCE, PERIMETER_NOT_GIVEN, perimeter_from_funders,
                                          scheme_from_api, scheme_from_csv_row)
-from catalogue.model import SchemeError
+from aidenum.catalogue.model import SchemeError
 from tests.conftest import SHARED_DATA
 
 AT = SHARED_DATA / "aides-territoires"

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from click.testing import CliRunner
 
-from catalogue.store import Catalogue
-from cli import cli
+from aidenum.catalogue.store import Catalogue
+from aidenum.cli import cli
 from tests.conftest import FILES, SHARED_DATA
 
 AT = SHARED_DATA / "aides-territoires"

@@ -8,8 +8,8 @@ import tracemalloc
 
 import pytest
 
-from catalogue.importers import Filters, JsonStream, export_jsonl, import_file, select
-from catalogue.store import Catalogue
+from aidenum.catalogue.importers import Filters, JsonStream, export_jsonl, import_file, select
+from aidenum.catalogue.store import Catalogue
 from tests.conftest import FILES, SHARED_DATA
 
 AT = SHARED_DATA / "aides-territoires"

@@ -3,7 +3,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from aidenum.cli import cli
 
 
 def _all_commands(group: click.Group, path=()):

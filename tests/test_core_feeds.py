@@ -2,7 +2,7 @@
 import datetime as dt
 from pathlib import Path
 
-from catalogue import feeds
+from aidenum.catalogue import feeds
 from conftest import ROOT, SHARED_DATA
 
 FEEDS = SHARED_DATA / "aides-territoires" / "feed-samples"

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from catalogue.model import Scheme, SchemeError
-from catalogue.store import Catalogue
+from aidenum.catalogue.model import Scheme, SchemeError
+from aidenum.catalogue.store import Catalogue
 
 
 def make(**kw):

@@ -1,6 +1,6 @@
 import pytest
 
-from catalogue.territory import TerritoryError
+from aidenum.catalogue.territory import TerritoryError
 
 
 @pytest.mark.parametrize("name, code", [

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from aidenum.cli import cli
 from crawl_helpers import FAST_SETTINGS, Mirror, Page, catalogue_rows, demo_site, run_aidenum, status
 
 
@@ -66,7 +66,7 @@ def test_one_failing_source_does_not_stop_the_others_and_the_aggregator_merges(a
         api.add("/api/aids/?page=2", json_page(api_page(
             [at_record(2002, "Conseillers numériques", "https://agence-cohesion-territoires.gouv.fr/cnfs")])))
         args = ["crawl", "demo_at", "demo_prefecture", "demo_region",
-                "--set", "SPIDER_MODULES=spiders.spiders,crawl_demo_spider"]
+                "--set", "SPIDER_MODULES=aidenum.spiders.spiders,crawl_demo_spider"]
         for name, value in FAST_SETTINGS.items():
             args += ["--set", f"{name}={value}"]
         result = run_aidenum(args, aidenum_home, env={

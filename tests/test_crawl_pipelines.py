@@ -8,11 +8,11 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from catalogue.model import Scheme
-from catalogue.store import Catalogue
-from spiders.pipelines import (DeduplicatePipeline, NormalisePipeline, StorePipeline, ValidatePipeline, url_key)
-from spiders.report import read_status, render_fr, report_for
-from spiders.spiders.base import SchemeSpider
+from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.store import Catalogue
+from aidenum.spiders.pipelines import (DeduplicatePipeline, NormalisePipeline, StorePipeline, ValidatePipeline, url_key)
+from aidenum.spiders.report import read_status, render_fr, report_for
+from aidenum.spiders.spiders.base import SchemeSpider
 
 
 class PrefectureSpider(SchemeSpider):
@@ -178,7 +178,7 @@ def test_catalogue_write_failure_is_reported_and_rolled_back(aidenum_home, monke
             raise OSError("disque plein")
         return original(self, scheme)
 
-    from catalogue import store
+    from aidenum.catalogue import store
     original = store.Run.upsert
     monkeypatch.setattr(store.Run, "upsert", broken_upsert)
     report = chain.close()
@@ -190,7 +190,7 @@ def test_catalogue_write_failure_is_reported_and_rolled_back(aidenum_home, monke
 
 @pytest.mark.parametrize("status, expected", [("ok", "réussie"), ("partial", "partielle"), ("failed", "en échec")])
 def test_french_report_names_the_status(status, expected):
-    from spiders.report import CrawlReport
+    from aidenum.spiders.report import CrawlReport
     text = render_fr(CrawlReport(spider="dsil", status=status, items_seen=2, items_valid=1,
                                  counts={"new": 1}, invalid={"deadline": 1}))
     assert f"collecte {expected}" in text and "date limite : 1" in text and "1 nouveau(x)" in text

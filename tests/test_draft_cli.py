@@ -6,8 +6,8 @@ import importlib.util
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
-from drafting.check import check_docx
+from aidenum.cli import cli
+from aidenum.drafting.check import check_docx
 from draft_helpers import EXAMPLE_PLAN, all_facts, fact, store
 
 
@@ -100,7 +100,7 @@ def test_plan_without_budget_or_calendar(catalogue, tmp_path):
     assert "Le conseil municipal de Lamballe-Armor" in text
 
 
-@pytest.mark.skipif(importlib.util.find_spec("matcher.engine") is None, reason="matcher.engine absent")
+@pytest.mark.skipif(importlib.util.find_spec("aidenum.matcher.engine") is None, reason="matcher.engine absent")
 def test_all_actions_best_matches(tmp_path):
     store(all_facts())
     out = tmp_path / "dossiers"

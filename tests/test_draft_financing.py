@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from catalogue.model import Scheme
-from drafting.financing import (FinancingError, build_plan, format_eur, format_pct, month_label,
+from aidenum.catalogue.model import Scheme
+from aidenum.drafting.financing import (FinancingError, build_plan, format_eur, format_pct, month_label,
                                 parse_month, schedule)
 from draft_helpers import fact
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from drafting.render import render_draft
+from aidenum.drafting.render import render_draft
 from draft_helpers import example_plan, fact, soffice, to_pdf
 
 pytestmark = pytest.mark.skipif(soffice() is None, reason="LibreOffice absent (installé par « make test »)")

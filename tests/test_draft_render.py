@@ -10,9 +10,9 @@ import docx
 import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
-from drafting.check import DraftCheckError, check_docx, docx_text
-from drafting.family import family_of
-from drafting.render import SHIPPED_TEMPLATES, DraftError, Templates, render_draft, safe_filename
+from aidenum.drafting.check import DraftCheckError, check_docx, docx_text
+from aidenum.drafting.family import family_of
+from aidenum.drafting.render import SHIPPED_TEMPLATES, DraftError, Templates, render_draft, safe_filename
 from draft_helpers import all_facts, example_plan, fact
 
 TODAY = dt.date(2026, 11, 20)

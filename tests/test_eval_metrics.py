@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from catalogue.model import Scheme
-from cli import cli
+from aidenum.catalogue.model import Scheme
+from aidenum.cli import cli
 from conftest import ROOT
-from matcher.evaluate import (Gold, evaluate, load_gold, ndcg_at_k, recall_at_k, reciprocal_rank,
+from aidenum.matcher.evaluate import (Gold, evaluate, load_gold, ndcg_at_k, recall_at_k, reciprocal_rank,
                               report_json, report_table, violations)
-from matcher.plan import Collectivite, PlanError
+from aidenum.matcher.plan import Collectivite, PlanError
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -266,7 +266,7 @@ def test_gold_labels_name_real_schemes_of_the_shipped_sources(referential):
     says « clôturé le <date> » matches the scheme's deadline."""
     import re
 
-    from catalogue import snapshot
+    from aidenum.catalogue import snapshot
     from conftest import SHARED_DATA
 
     if not SHARED_DATA.exists():

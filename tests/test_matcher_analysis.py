@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from matcher import thesaurus
-from matcher.analysis import analyze, light_stem
+from aidenum.matcher import thesaurus
+from aidenum.matcher.analysis import analyze, light_stem
 
 
 def test_elisions_straight_and_typographic_apostrophes():

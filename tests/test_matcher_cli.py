@@ -10,7 +10,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from cli import cli
+from aidenum.cli import cli
 from tests.conftest import ROOT
 from tests.matcher_helpers import fill_catalogue, plan_yaml
 
@@ -131,9 +131,9 @@ def test_match_path_does_not_import_scrapy(plan_file, aidenum_home):
 def test_reports_credit_aides_territoires_with_the_date_of_last_update(tmp_path):
     from click.testing import CliRunner
 
-    from catalogue.model import Scheme
-    from catalogue.store import Catalogue
-    from cli import cli
+    from aidenum.catalogue.model import Scheme
+    from aidenum.catalogue.store import Catalogue
+    from aidenum.cli import cli
     with Catalogue() as cat, cat.run("at") as run:
         run.upsert(Scheme.from_dict({"id": "at:1", "source": "at", "title": "Déployer la vidéoprotection",
                                      "beneficiaries": ["commune"], "perimeter": "FR"}))

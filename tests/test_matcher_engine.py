@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from catalogue import store
-from catalogue.model import Scheme
-from matcher import filters
-from matcher.engine import Matcher
-from matcher.index import SchemeIndex
+from aidenum.catalogue import store
+from aidenum.catalogue.model import Scheme
+from aidenum.matcher import filters
+from aidenum.matcher.engine import Matcher
+from aidenum.matcher.index import SchemeIndex
 from tests.matcher_helpers import TODAY, action, collectivite, fill_catalogue, plan, schemes
 
 

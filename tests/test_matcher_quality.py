@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from catalogue.model import Scheme
-from matcher.engine import COMMON_SHARE, Matcher
+from aidenum.catalogue.model import Scheme
+from aidenum.matcher.engine import COMMON_SHARE, Matcher
 from tests.matcher_helpers import TODAY, action, collectivite, fill_catalogue
 
 BASE = {"source": "at", "beneficiaries": ["commune", "epci"], "perimeter": "FR", "recurrence": "ongoing"}
@@ -75,7 +75,7 @@ def plaza() -> Scheme:
 
 
 def test_a_scheme_reached_only_through_the_domain_ranks_below_the_specific_one(build, monkeypatch):
-    from matcher import engine
+    from aidenum.matcher import engine
     m = build([general_digital(), plaza(), *filler(10)])
     wifi_action = action("Installer un wifi public dans les bourgs")
     monkeypatch.setattr(engine, "BROAD_FACTOR", 1.0)
@@ -126,7 +126,7 @@ def schools() -> Scheme:
 
 
 def test_a_scheme_matched_only_in_its_description_ranks_below_one_matched_in_its_title(build, monkeypatch):
-    from matcher import engine
+    from aidenum.matcher import engine
     m = build([advice(), schools(), *(s for s in filler(10) if "école" not in s.title.lower())])
     library = action("Rénover la médiathèque", "Ateliers de lecture pour les écoles")
     monkeypatch.setattr(engine, "DESCRIPTION_ONLY_FACTOR", 1.0)

@@ -11,15 +11,15 @@ import sys
 
 import pytest
 
-from catalogue import store, territory
-from catalogue.importers import import_file
-from catalogue.model import Scheme
-from matcher import filters
-from matcher.analysis import analyze
-from matcher.engine import Matcher
-from matcher.index import FIELD_WEIGHTS, IndexError_, QueryPart, SchemeIndex
-from matcher.plan import Action, load_plan
-from matcher.report import match_dict
+from aidenum.catalogue import store, territory
+from aidenum.catalogue.importers import import_file
+from aidenum.catalogue.model import Scheme
+from aidenum.matcher import filters
+from aidenum.matcher.analysis import analyze
+from aidenum.matcher.engine import Matcher
+from aidenum.matcher.index import FIELD_WEIGHTS, IndexError_, QueryPart, SchemeIndex
+from aidenum.matcher.plan import Action, load_plan
+from aidenum.matcher.report import match_dict
 from tests.conftest import ROOT
 from tests.matcher_helpers import TODAY, collectivite, fill_catalogue, schemes
 

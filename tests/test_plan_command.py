@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from cli import cli
+from aidenum.cli import cli
 from conftest import ROOT
 
 

@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from conftest import ROOT
-from matcher.plan import PlanError, load_plan
+from aidenum.matcher.plan import PlanError, load_plan
 
 PLANS = ROOT / "data" / "plans"
 EXAMPLE = PLANS / "plan-exemple.yaml"

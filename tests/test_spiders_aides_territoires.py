@@ -11,10 +11,10 @@ from conftest import FILES
 from scrapy.utils.test import get_crawler
 from spider_helpers import file_response
 
-from catalogue.aides_territoires import LICENCE, scheme_from_api
-from catalogue.model import Scheme
-from spiders.report import report_for
-from spiders.spiders.aides_territoires import AidesTerritoiresSpider
+from aidenum.catalogue.aides_territoires import LICENCE, scheme_from_api
+from aidenum.catalogue.model import Scheme
+from aidenum.spiders.report import report_for
+from aidenum.spiders.spiders.aides_territoires import AidesTerritoiresSpider
 
 PAGES = FILES / "aides_territoires"
 API = "https://aides-territoires.beta.gouv.fr/api/"

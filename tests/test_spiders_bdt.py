@@ -9,8 +9,8 @@ from conftest import FILES
 from scrapy.utils.test import get_crawler
 from spider_helpers import file_response
 
-from catalogue.model import Scheme
-from spiders.spiders.banque_des_territoires import BanqueDesTerritoiresSpider
+from aidenum.catalogue.model import Scheme
+from aidenum.spiders.spiders.banque_des_territoires import BanqueDesTerritoiresSpider
 
 PAGES = FILES / "banque_des_territoires"
 SITE = "https://www.banquedesterritoires.fr"

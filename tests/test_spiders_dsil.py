@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from catalogue.model import Scheme
-from spiders.spiders.dsil import LEGAL_THEMES, DsilSpider
+from aidenum.catalogue.model import Scheme
+from aidenum.spiders.spiders.dsil import LEGAL_THEMES, DsilSpider
 from tests.conftest import FILES
 from tests.spider_helpers import file_response
 

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from catalogue.model import Scheme
-from spiders.spiders.feder import FederSpider, site_for
+from aidenum.catalogue.model import Scheme
+from aidenum.spiders.spiders.feder import FederSpider, site_for
 from tests.conftest import FILES
 from tests.spider_helpers import file_response
 

@@ -9,8 +9,8 @@ from conftest import FILES
 from scrapy.utils.test import get_crawler
 from spider_helpers import file_response
 
-from catalogue.model import Scheme
-from spiders.spiders.france_num import FranceNumSpider
+from aidenum.catalogue.model import Scheme
+from aidenum.spiders.spiders.france_num import FranceNumSpider
 
 PAGES = FILES / "france_num"
 SITE = "https://www.francenum.gouv.fr"

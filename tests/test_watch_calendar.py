@@ -6,10 +6,10 @@ import datetime as dt
 import icalendar
 import pytest
 
-from catalogue.store import Catalogue
-from matcher.plan_readers import read_yaml
-from watch import calendar as ics
-from watch.digest import plan_key
+from aidenum.catalogue.store import Catalogue
+from aidenum.matcher.plan_readers import read_yaml
+from aidenum.watch import calendar as ics
+from aidenum.watch.digest import plan_key
 from watch_helpers import DIGEST_DAY, PLAN_YAML, FakeMatcher, load_two_weeks
 
 NOW = dt.datetime(2025, 1, 13, 9, 30, tzinfo=dt.timezone.utc)

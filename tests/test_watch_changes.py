@@ -1,8 +1,8 @@
 """What changed: the period's change log folded per scheme, and field-by-field diffs in French."""
 from __future__ import annotations
 
-from catalogue.store import Catalogue
-from watch.changes import catalogue_events, diff_versions, topics_of, version_before
+from aidenum.catalogue.store import Catalogue
+from aidenum.watch.changes import catalogue_events, diff_versions, topics_of, version_before
 from watch_helpers import RUN1_AT, RUN2_AT, load_snapshot, load_two_weeks, week1, week2
 
 BASE = {"id": "dsil:22-2025", "title": "DSIL 2025", "deadline": "2025-01-31", "rate_max": 40.0,

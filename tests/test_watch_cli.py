@@ -9,10 +9,10 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-import commands.watch
-from catalogue import territory
-from catalogue.store import Catalogue
-from cli import cli
+from aidenum.commands import watch as watch_commands
+from aidenum.catalogue import territory
+from aidenum.catalogue.store import Catalogue
+from aidenum.cli import cli
 from watch_helpers import smtp  # noqa: F401  (fixture)
 from watch_helpers import (PLAN_YAML, RUN1_AT, RUN2_AT, FakeMatcher, free_port, load_snapshot, loopback_smtp,
                            week1, week2)
@@ -29,7 +29,7 @@ def plan(tmp_path):
 
 @pytest.fixture(autouse=True)
 def fake_matcher(monkeypatch):
-    monkeypatch.setattr(commands.watch, "make_matcher", lambda: FakeMatcher(Catalogue(), territory.load()))
+    monkeypatch.setattr(watch_commands, "make_matcher", lambda: FakeMatcher(Catalogue(), territory.load()))
 
 
 def run(*args):

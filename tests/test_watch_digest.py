@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from catalogue.model import Scheme
-from catalogue.store import Catalogue
-from matcher.plan_readers import read_yaml
-from watch import digest as digests
-from watch import render
+from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.store import Catalogue
+from aidenum.matcher.plan_readers import read_yaml
+from aidenum.watch import digest as digests
+from aidenum.watch import render
 from watch_helpers import DIGEST_DAY, PLAN_YAML, RUN1_AT, FakeMatcher, load_snapshot, load_two_weeks, week1
 
 

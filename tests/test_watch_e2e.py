@@ -9,10 +9,10 @@ import icalendar
 import pytest
 from click.testing import CliRunner
 
-from catalogue.store import Catalogue
-from cli import cli
+from aidenum.catalogue.store import Catalogue
+from aidenum.cli import cli
 from conftest import ROOT
-from matcher.plan import load_plan
+from aidenum.matcher.plan import load_plan
 from watch_helpers import smtp  # noqa: F401  (fixture)
 from watch_helpers import RUN1_AT, RUN2_AT, load_snapshot, loopback_smtp, week1, week2
 

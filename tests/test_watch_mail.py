@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from watch import mail
+from aidenum.watch import mail
 from watch_helpers import free_port, loopback_smtp
 
 

@@ -24,8 +24,8 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 
-from catalogue.model import Scheme
-from catalogue.vocabularies import fold
+from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.vocabularies import fold
 
 RUN1_AT = dt.datetime(2025, 1, 6, 8, 0)
 RUN2_AT = dt.datetime(2025, 1, 13, 8, 0)
@@ -165,7 +165,7 @@ class FakeMatcher:
         self.calls = []
 
     def match_action(self, collectivite, action, top=10, include_closed=False, today=None):
-        from matcher.filters import Applicant, check
+        from aidenum.matcher.filters import Applicant, check
         self.calls.append((action.id, top, include_closed, today))
         applicant = Applicant.from_collectivite(collectivite)
         words = set(_WORD.findall(fold(action.text))) - _STOP

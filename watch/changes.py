@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from catalogue.normalise import number_fr, range_fr
-from catalogue.vocabularies import VOCABULARIES, slug_to_label
+from aidenum.catalogue.normalise import number_fr, range_fr
+from aidenum.catalogue.vocabularies import VOCABULARIES, slug_to_label
 
 # Change topics, in the order a project manager reads them.
 TOPICS = {

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from catalogue.model import Scheme
-from catalogue.vocabularies import fold
+from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.vocabularies import fold
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
 

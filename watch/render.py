@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from aidenum.catalogue.paths import shipped
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "digest"
+TEMPLATES = shipped("templates", "digest")
 FORMATS = {"terminal": "digest.txt.j2", "markdown": "digest.md.j2", "html": "digest.html.j2"}
 WHY_CHARS = 220
 

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from catalogue.store import home
+from aidenum.catalogue.store import home
 
 STATE_VERSION = 1
 KEEP_DIGESTS = 200  # per plan: about four years of weekly digests

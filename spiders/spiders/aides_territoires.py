@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 
-from catalogue.model import SchemeError
+from aidenum.catalogue.model import SchemeError
 
 from .base import SchemeSpider
 
@@ -109,7 +109,7 @@ class AidesTerritoiresSpider(SchemeSpider):
             yield self._page_request(self._parse_next(page["next"]))
 
     def _parse_record(self, record, page_url: str) -> dict | None:
-        from catalogue.aides_territoires import scheme_from_api
+        from aidenum.catalogue.aides_territoires import scheme_from_api
 
         try:
             scheme = scheme_from_api(record, self.referential)
@@ -132,7 +132,7 @@ class AidesTerritoiresSpider(SchemeSpider):
     @property
     def referential(self):
         if self._referential is None:
-            from catalogue import territory
+            from aidenum.catalogue import territory
 
             self._referential = territory.load()
         return self._referential

@@ -14,8 +14,8 @@ from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 
-from catalogue.normalise import clean_text, find_amounts, find_dates, strip_tracking
-from catalogue.vocabularies import fold
+from aidenum.catalogue.normalise import clean_text, find_amounts, find_dates, strip_tracking
+from aidenum.catalogue.vocabularies import fold
 
 from .base import SchemeSpider
 

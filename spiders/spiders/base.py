@@ -12,7 +12,7 @@ import copy
 import lxml.html
 import scrapy
 
-from catalogue.normalise import clean_text
+from aidenum.catalogue.normalise import clean_text
 
 _HEADING_TAGS = {"h2", "h3", "h4", "dt"}
 _SECTION_MARK = "\u00a7\u00a7"  # marks a section heading in the flattened text

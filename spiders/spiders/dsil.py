@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urldefrag, urlsplit
 
-from catalogue import territory
-from catalogue.normalise import clean_text, find_amounts, parse_french_date, parse_window, strip_tracking
-from catalogue.territory import TerritoryError
-from catalogue.vocabularies import fold
+from aidenum.catalogue import territory
+from aidenum.catalogue.normalise import clean_text, find_amounts, parse_french_date, parse_window, strip_tracking
+from aidenum.catalogue.territory import TerritoryError
+from aidenum.catalogue.vocabularies import fold
 
 from .base import SchemeSpider, flatten_sections
 

@@ -24,9 +24,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from catalogue import territory
-from catalogue.normalise import clean_text, find_amounts, find_rates, parse_window, strip_tracking
-from catalogue.vocabularies import fold
+from aidenum.catalogue import territory
+from aidenum.catalogue.normalise import clean_text, find_amounts, find_rates, parse_window, strip_tracking
+from aidenum.catalogue.vocabularies import fold
 
 from .base import SchemeSpider, flatten_sections
 
