@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
+
 from .common import UserError, progress, user_errors
 
 MAX_REJECTIONS_SHOWN = 20
@@ -217,7 +219,7 @@ def _table(schemes, today) -> str:
     from aidenum.catalogue.vocabularies import STATUSES
     rows = [("IDENTIFIANT", "STATUT", "CLÔTURE", "PÉRIMÈTRE", "TITRE")]
     for s in schemes:
-        rows.append((s.id, STATUSES[s.status(today)], s.deadline.strftime("%d/%m/%Y") if s.deadline else "—",
+        rows.append((s.id, STATUSES[s.status(today)], date_fr(s.deadline, default="—"),
                      s.perimeter, _cut(s.title, 70)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row))
@@ -295,11 +297,11 @@ def describe(scheme, versions) -> str:
         if name == "is_call_for_project":
             return "oui" if value else "non"
         if name in ("rate_min", "rate_max"):
-            return f"{value:g} %" if value is not None else ""
+            return percent_fr(value)
         if name in ("amount_min", "amount_max"):
-            return f"{value:,.0f} €".replace(",", " ") if value is not None else ""
+            return amount_fr(value, 0)
         if name in ("start_date", "deadline"):
-            return value.strftime("%d/%m/%Y") if value else ""
+            return date_fr(value)
         if isinstance(value, list):
             return ", ".join(value)
         return value or ""

@@ -10,6 +10,8 @@ import sys
 
 import click
 
+from aidenum.catalogue.formatting import number_fr
+
 from .common import UserError, is_terminal, user_errors
 
 FORMATS = ["table", "json", "csv", "html"]
@@ -36,7 +38,7 @@ def _matcher():
     matcher = Matcher(home)
     result = _build(matcher, force=False)
     if result is not None:
-        click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {_fr(result.seconds, 1)} s.",
+        click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {number_fr(result.seconds, 1, fixed=True)} s.",
                    err=True)
     return matcher
 
@@ -49,10 +51,6 @@ def _build(matcher, force: bool):
         total = cat.count()
     with click.progressbar(length=total, label="Indexation du catalogue", file=sys.stderr, show_pos=True) as bar:
         return matcher.ensure_index(force=force, on_document=lambda: bar.update(1))
-
-
-def _fr(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
 
 
 def _write(text: str, output: str | None) -> None:
@@ -188,8 +186,8 @@ def index():
     from aidenum.matcher.engine import Matcher
     matcher = Matcher(store.home())
     result = _build(matcher, force=True)
-    click.echo(f"Index construit : {result.count} dispositifs en {_fr(result.seconds, 2)} s "
-               f"({_fr(result.rate, 0)} dispositifs/s).")
+    click.echo(f"Index construit : {result.count} dispositifs en {number_fr(result.seconds, 2, fixed=True)} s "
+               f"({number_fr(result.rate)} dispositifs/s).")
 
 
 COMMANDS = (match, search, index)

@@ -24,6 +24,7 @@ from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
 from .family import FAMILIES, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
+from aidenum.catalogue.formatting import strip_accents
 from aidenum.catalogue.paths import shipped
 
 SHIPPED_TEMPLATES = shipped("templates")
@@ -272,9 +273,8 @@ def _order_rpr(props) -> None:
 def safe_filename(*parts: str, max_length: int = 80) -> str:
     """An ASCII slug usable as a file name anywhere (no separators, no reserved names, capped)."""
     import hashlib
-    import unicodedata
     raw = "-".join(parts)
-    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    ascii_text = strip_accents(raw).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
     plain = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
     if len(slug) > max_length or (plain and slug != plain):
