@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
 
 from .common import UserError, progress, user_errors
@@ -162,10 +163,9 @@ def export_command(sortie, **filters):
         if sortie is None:
             count = export_jsonl(store, sys.stdout, selected)
         else:
-            partial = sortie.with_name(sortie.name + ".partiel")
-            with open(partial, "w", encoding="utf-8") as out:
-                count = export_jsonl(store, out, selected)
-            partial.replace(sortie)  # never leave a half-written export under the real name
+            counted = []  # never a half-written export under the real name, nor a fragment beside it
+            atomic_write(sortie, lambda out: counted.append(export_jsonl(store, out, selected)))
+            count = counted[0]
     click.echo(f"{count} dispositif(s) exporté(s)" + (f" dans {sortie}" if sortie else ""), err=True)
 
 

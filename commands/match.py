@@ -10,9 +10,10 @@ import sys
 
 import click
 
+from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import number_fr
 
-from .common import UserError, is_terminal, user_errors
+from .common import UserError, is_terminal, os_error_fr, user_errors
 
 FORMATS = ["table", "json", "csv", "html"]
 
@@ -56,10 +57,9 @@ def _build(matcher, force: bool):
 def _write(text: str, output: str | None) -> None:
     if output:
         try:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            atomic_write(output, text, newline="")  # a full disk keeps the previous report whole
         except OSError as error:
-            raise UserError(f"impossible d'écrire « {output} » : {error.strerror}") from None
+            raise UserError(f"impossible d'écrire « {output} » : {os_error_fr(error, with_file=False)}") from None
         click.echo(f"Rapport écrit dans {output}", err=True)
     else:
         click.echo(text, nl=False)

@@ -27,6 +27,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from aidenum.catalogue.files import UndecodableError, read_text_any
 from aidenum.catalogue.normalise import MONTHS, parse_amount
 from aidenum.catalogue.vocabularies import fold
 
@@ -393,27 +394,19 @@ def read_yaml(path: str | Path, referential=None, **options) -> Plan:
 
 
 def _decode_utf8(path: Path) -> str:
-    data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise PlanError(f"{path.name}, ligne {line} : le fichier n'est pas encodé en UTF-8 ; "
+        return read_text_any(path, encodings=("utf-8-sig",))
+    except UndecodableError as error:
+        raise PlanError(f"{path.name}, ligne {error.line} : le fichier n'est pas encodé en UTF-8 ; "
                         "enregistrez-le en UTF-8 (dans le Bloc-notes : Enregistrer sous › Encodage UTF-8)") from None
 
 
 # -- CSV ----------------------------------------------------------------------------------------
 def _decode_csv(path: Path) -> str:
-    data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise PlanError(f"{path.name}, ligne {line} : encodage non reconnu (ni UTF-8 ni Windows-1252) ; "
+        return read_text_any(path)
+    except UndecodableError as error:
+        raise PlanError(f"{path.name}, ligne {error.line} : encodage non reconnu (ni UTF-8 ni Windows-1252) ; "
                         "enregistrez le fichier en « CSV UTF-8 »") from None
 
 
