@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
-from . import files
+from . import files, territory
 from .model import Scheme, SchemeError
 from .store import Catalogue
 from .vocabularies import fold
@@ -124,7 +124,7 @@ def import_file(path: str | Path, catalogue: Catalogue | None, *, complete: bool
             report.format, report.source = sniff(text, path)
             text.seek(0)
             reader = _READERS[report.format]
-            records = reader(text, report, _Lazy(referential))
+            records = reader(text, report, territory.Lazy(referential))
             _load(records, catalogue, report, complete=complete, strict=strict, dry_run=dry_run,
                   tick=(lambda: progress(binary.tell())) if progress else None)
     except ImportFileError as error:
@@ -209,19 +209,6 @@ class _DryRun:
         return 0
 
 
-class _Lazy:
-    """The territory referential, loaded only when a format needs it (JSONL does not)."""
-
-    def __init__(self, referential=None):
-        self._referential = referential
-
-    def get(self):
-        if self._referential is None:
-            from . import territory
-            self._referential = territory.load()
-        return self._referential
-
-
 # -- encoding and format -----------------------------------------------------------------------
 
 def detect_encoding(path: Path) -> str:
@@ -288,7 +275,7 @@ def _delimiter(header: str) -> str:
 
 # -- readers: yield (where, Scheme | SchemeError) ------------------------------------------------
 
-def _read_jsonl(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterator[tuple[str, Any]]:
+def _read_jsonl(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_api
     for number, line in enumerate(text, start=1):
         if not line.strip():
@@ -308,7 +295,7 @@ def _read_jsonl(text: TextIO, report: ImportReport, referential: _Lazy) -> Itera
             yield where, error
 
 
-def _read_api(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterator[tuple[str, Any]]:
+def _read_api(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_api
     stream = JsonStream(text)
     for index, line, record in stream.iter_results():
@@ -324,7 +311,7 @@ def _read_api(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterato
             yield where, error
 
 
-def _read_csv(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterator[tuple[str, Any]]:
+def _read_csv(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_csv_row
     # one real cell may hold a whole page of text; the model rejects >200 000 chars with a clear message
     csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS))
@@ -525,7 +512,6 @@ def select(catalogue: Catalogue, filters: Filters | None = None, referential=Non
     """Schemes matching ``filters``; ``without`` fields are not read (see ``Catalogue.all``)."""
     filters = filters or Filters()
     if filters.territory and referential is None:
-        from . import territory
         referential = territory.load()
     for scheme in catalogue.all(source=filters.source, without=without):
         if filters.match(scheme, referential):

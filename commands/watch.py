@@ -134,7 +134,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     text = render.render(result, "terminal" if fmt == "terminal" else fmt, catalogue_updated=updated)
     delivered = False
     if output:
-        atomic_write(output, text.encode("utf-8"))
+        atomic_write(output, text.encode("utf-8"), make_parents=True)
         click.echo(f"Résumé écrit dans {output} ({result.summary_fr()}).", err=True)
         delivered = True
     elif not envoyer:
@@ -211,7 +211,7 @@ def calendar(plan, output, reminder_days, date, top):
         raise UserError(f"aucun dispositif retenu pour ce plan n'a de date limite à venir{extra} : "
                         "aucun fichier écrit")
     data = ics.build_calendar(deadlines, plan_key(plan_obj), plan_obj.collectivite.nom, reminder_days)
-    atomic_write(output, data)
+    atomic_write(output, data, make_parents=True)
     message = (f"{len(deadlines)} échéance(s) écrite(s) dans {output}, rappel {reminder_days} jour(s) avant.")
     if undated:
         message += f" {len(undated)} dispositif(s) permanent(s) ou sans date limite non inscrit(s)."
