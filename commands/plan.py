@@ -30,7 +30,7 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
     Exemple : aidenum plan check data/plans/plan-exemple.xlsx
     """
     from aidenum.catalogue import territory
-    from aidenum.matcher.plan import load_plan
+    from aidenum.matcher.plans import load_plan
 
     loaded = load_plan(fichier, collectivite_type=collectivite_type, collectivite_code=collectivite_code,
                        collectivite_nom=collectivite_nom)

@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from conftest import ROOT
-from aidenum.matcher.plan import PlanError, load_plan
+from aidenum.matcher.plans import PlanError, load_plan
 
 PLANS = ROOT / "data" / "plans"
 EXAMPLE = PLANS / "plan-exemple.yaml"
@@ -329,3 +329,58 @@ def test_docx_errors(tmp_path):
         load_plan(twice)
     with pytest.raises(PlanError, match="document Word illisible"):
         load_plan(write(tmp_path / "faux.docx", "texte"))
+
+
+# -- stated funding (« financement », DESIGN.md plan contract) ----------------------------------
+_HEAD = "collectivite: {nom: X, type: epci, code: '200067460'}\nactions:\n  - id: A1\n    titre: T\n"
+
+
+def test_yaml_financement_lines_by_rate_and_amount(tmp_path):
+    path = write(tmp_path / "plan.yaml", _HEAD + "    budget_ht: 120000\n    financement:\n"
+                 "      - {financeur: DETR, taux: 30}\n      - {financeur: Région Bretagne, montant: 36000}\n"
+                 "      - {financeur: FEDER, taux: '12,5 %'}\n")
+    action = load_plan(path).actions[0]
+    assert action.financement == [{"financeur": "DETR", "taux": 30.0, "montant": None},
+                                  {"financeur": "Région Bretagne", "taux": None, "montant": 36000.0},
+                                  {"financeur": "FEDER", "taux": 12.5, "montant": None}]
+    assert "financement" not in action.extra
+
+
+def test_csv_and_xlsx_financement_cell(tmp_path):
+    from openpyxl import Workbook
+
+    csv_path = write(tmp_path / "plan.csv", "# Collectivité : Vire Normandie\n# Type : commune\n# Code : 14762\n"
+                     "Intitulé;Budget HT;Financement\n"
+                     "Portail;185 000 €;DETR 30 % ; Région Normandie : 36 000 € ; FEDER\n")
+    expected = [{"financeur": "DETR", "taux": 30.0, "montant": None},
+                {"financeur": "Région Normandie", "taux": None, "montant": 36000.0},
+                {"financeur": "FEDER", "taux": None, "montant": None}]
+    # the « ; » of the cell are also the CSV separator: the cell is quoted as a spreadsheet writes it
+    csv_path.write_text(csv_path.read_text().replace("DETR 30 % ; Région Normandie : 36 000 € ; FEDER",
+                                                     '"DETR 30 % ; Région Normandie : 36 000 € ; FEDER"'))
+    assert load_plan(csv_path).actions[0].financement == expected
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Intitulé", "Budget HT", "Plan de financement"])
+    sheet.append(["Portail", 185000, "DETR 30 %\nRégion Normandie : 36 000 €\nFEDER"])
+    workbook.save(tmp_path / "plan.xlsx")
+    plan = load_plan(tmp_path / "plan.xlsx", collectivite_type="commune", collectivite_code="14762")
+    assert plan.actions[0].financement == expected
+
+
+@pytest.mark.parametrize("financement, expected", [
+    ("\n      - {financeur: DETR, taux: 150}", "taux impossible « 150 »"),
+    ("\n      - {financeur: DETR, part: 30}", "clé inconnue « part » (attendu : financeur, taux ou montant)"),
+    ("\n      - {taux: 30}", "financeur manquant"),
+    (" DETR 30", "« DETR 30 » : précisez « % » pour un taux ou « € » pour un montant"),
+    ("\n      - {financeur: DETR, taux: 60}\n      - {financeur: Région, taux: 50}",
+     "la somme des taux dépasse 100 % (110 %)"),
+    ("\n      - {financeur: Région, montant: 200000}", "la somme des montants (200000 €) dépasse le budget"),
+    ("\n      - {financeur: Région, montant: .inf}", "champ « montant » : montant non fini"),
+])
+def test_financement_errors_are_french_and_located(tmp_path, financement, expected):
+    path = write(tmp_path / "plan.yaml", _HEAD + "    budget_ht: 120000\n    financement:" + financement + "\n")
+    with pytest.raises(PlanError) as error:
+        load_plan(path)
+    assert expected in str(error.value)
+    assert str(error.value).startswith("plan.yaml, ligne 3, action n° 1 (A1)")
