@@ -111,6 +111,8 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     from aidenum.matcher.report import ActionResult
     today = _today(date_)
     plan = load_plan(plan_path)
+    for warning in plan.warnings:
+        click.echo(f"Attention : {warning}", err=True)
     matcher = _matcher()
     sections = []
     for action in plan.actions:

@@ -37,8 +37,11 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
     c = loaded.collectivite
     referential = territory.load()
     population = f", {number_fr(c.population)} habitants" if c.population else ""
-    click.echo(f"Collectivité : {c.nom} ({c.type}) — territoire {referential.label(c.territory)} "
-               f"[{c.territory}]{population}")
+    where = (f"territoire {referential.label(c.territory)} [{c.territory}]" if c.territory
+             else "territoire non situé")
+    click.echo(f"Collectivité : {c.nom} ({c.type}) — {where}{population}")
+    for warning in loaded.warnings:
+        click.echo(f"Attention : {warning}", err=True)
     click.echo(f"Département {c.departement or '?'}, région {c.region or '?'}"
                + (" — chef de file" if c.chef_de_file else ""))
     total = sum(a.budget_ht or 0 for a in loaded.actions)

@@ -78,8 +78,6 @@ def test_yaml_collectivite_by_name_and_by_departement(tmp_path):
      "code territoire inconnu « 200000000 »"),
     ("collectivite: {nom: X, type: commune, code: '200067460'}\nactions: [{id: A1, titre: T}]\n",
      "pas une collectivité de type « commune »"),
-    ("collectivite: {nom: Saint-Denis, type: commune}\nactions: [{id: A1, titre: T}]\n",
-     "impossible de situer « Saint-Denis »"),
     ("collectivite: {nom: X, type: epci, code: '200067460'}\nactions: []\n",
      "aucune action"),
     ("collectivite: {nom: X, type: epci, code: '200067460'}\nactions:\n  - id: A1\n    titre: Un\n"
@@ -384,3 +382,47 @@ def test_financement_errors_are_french_and_located(tmp_path, financement, expect
         load_plan(path)
     assert expected in str(error.value)
     assert str(error.value).startswith("plan.yaml, ligne 3, action n° 1 (A1)")
+
+
+# -- collectivité without a territory, groupings (issue 10, plan contracts) ----------------------
+@pytest.mark.parametrize("collectivite, reason", [
+    ("{nom: Saint-Denis, type: commune}", "territoire ambigu : « Saint-Denis » désigne 4 territoires"),
+    ("{nom: Mairie annexe, type: association}", "territoire inconnu : « Mairie annexe »"),
+    ("{type: commune}", "aucun territoire indiqué"),
+    ("{nom: Syndicat mixte du Bugey, type: syndicat mixte, code: '250100391'}",
+     "SIREN « 250100391 » absent du référentiel"),
+])
+def test_type_without_locatable_territory_is_accepted_with_a_warning(tmp_path, collectivite, reason):
+    plan = load_plan(write(tmp_path / "plan.yaml", f"collectivite: {collectivite}\nactions: [{{id: A1, titre: T}}]\n"))
+    assert plan.collectivite.territory is None and plan.collectivite.departement is None
+    (warning,) = plan.warnings
+    assert reason in warning and "correspondance sans filtre territorial" in warning
+
+
+def test_ambiguous_name_resolves_within_its_departement(tmp_path):
+    plan = load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: Saint-Denis, type: commune, departement: '93'}\n"
+                                                 "actions: [{id: A1, titre: T}]\n"))
+    assert (plan.collectivite.territory, plan.collectivite.region, plan.warnings) == ("COM:93066", "11", [])
+
+
+@pytest.mark.parametrize("kind", ["syndicat intercommunal", "Syndicat mixte", "PETR", "pays",
+                                  "Pôle d'équilibre territorial et rural", "SIVOM"])
+def test_groupings_map_to_the_intercommunalites_audience(tmp_path, kind):
+    plan = load_plan(write(tmp_path / "plan.yaml", f"collectivite: {{nom: Groupement, type: {kind}, departement: '52'}}\n"
+                                                 "actions: [{id: A1, titre: T}]\n"))
+    assert (plan.collectivite.type, plan.collectivite.territory, plan.warnings) == ("epci", "DEP:52", [])
+
+
+def test_grouping_siren_known_to_the_referential_is_resolved(tmp_path):
+    plan = load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: PETR, code: '200067460'}\n"
+                                                 "actions: [{id: A1, titre: T}]\n"))
+    assert (plan.collectivite.territory, plan.collectivite.departement) == ("EPCI:200067460", "22")
+
+
+def test_nonexistent_code_is_still_an_error(tmp_path):
+    with pytest.raises(PlanError, match="code territoire inconnu « 99999 »"):
+        load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: commune, code: '99999'}\n"
+                                                "actions: [{id: A1, titre: T}]\n"))
+    with pytest.raises(PlanError, match="code département inconnu « 99 »"):
+        load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: syndicat mixte, departement: '99'}\n"
+                                                "actions: [{id: A1, titre: T}]\n"))

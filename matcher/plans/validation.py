@@ -33,7 +33,8 @@ def build_plan(source: str, collectivite: dict[str, Any], actions: list[dict[str
             merged[key] = value
     if not actions:
         raise PlanError(f"{source} : le plan ne contient aucune action")
-    coll = _build_collectivite(source, merged, referential)
+    warnings: list[str] = []
+    coll = _build_collectivite(source, merged, referential, warnings)
     built: list[Action] = []
     seen: dict[str, str] = {}
     for position, raw in enumerate(actions, start=1):
@@ -44,33 +45,51 @@ def build_plan(source: str, collectivite: dict[str, Any], actions: list[dict[str
                             f"(déjà utilisé {seen[action.id]})")
         seen[action.id] = where
         built.append(action)
-    return Plan(collectivite=coll, actions=built, source=source)
+    return Plan(collectivite=coll, actions=built, source=source, warnings=warnings)
 
 
-def _build_collectivite(source: str, data: dict[str, Any], referential=None) -> Collectivite:
+# Legal forms that group collectivités without being an EPCI à fiscalité propre: the referential
+# (COG EPCI list) does not hold them, so their SIREN may be absent and their territory comes from
+# « departement » / « region » when given. Aides-territoires files them under « Intercommunalités /
+# Pays » (slug epci), which COLLECTIVITE_TYPES maps them to.
+GROUPING_TYPES = frozenset({"syndicat intercommunal", "syndicat mixte", "syndicat", "sivu", "sivom",
+                            "petr", "pole d'equilibre territorial et rural", "pays"})
+NO_TERRITORY_WARNING = ("correspondance sans filtre territorial : des dispositifs réservés à d'autres "
+                        "territoires peuvent apparaître ; indiquez « code » (INSEE ou SIREN), "
+                        "« departement » ou « region » pour les écarter")
+
+
+def _build_collectivite(source: str, data: dict[str, Any], referential=None,
+                        warnings: list[str] | None = None) -> Collectivite:
+    """The collectivité with its territory resolved. A type without code and without a locatable
+    name is accepted with ``territory=None`` (no territory filtering) and a sentence in ``warnings``."""
     from aidenum.catalogue import territory as territories
+    warnings = warnings if warnings is not None else []
     where = f"{source}, collectivité" + (f" ({data['where']})" if data.get("where") else "")
     if not any(data.get(k) not in (None, "") for k in ("nom", "type", "code")):
         raise PlanError(f"{where} : collectivité absente (indiquez au moins son nom et son type)")
     if data.get("type") in (None, ""):
         raise PlanError(f"{where} : type de collectivité manquant (commune, epci, departement, region…)")
     kind = collectivite_type(str(data["type"]), where)
+    grouping = fold(str(data["type"])) in GROUPING_TYPES
     ref = referential or territories.load()
     nom = cell_text(data.get("nom"))
     code = cell_text(data.get("code")) or None
     departement = cell_text(data.get("departement")) or None
     region = cell_text(data.get("region")) or None
     scale = _SCALE_OF_TYPE.get(kind)
-    territory = None
+    territory, unlocated = None, ""
     if code:
         territory = territories.code_for_collectivite(kind, code)
         if territory not in ref.territories and territories.normalise_code(code) in ref.territories:
             territory = territories.normalise_code(code)  # e.g. a SIREN given for a commune
-        if territory not in ref.territories:
+        if territory not in ref.territories and grouping and re.fullmatch(r"\d{9}", code.replace(" ", "")):
+            territory = None  # a syndicat's or PETR's SIREN: valid, just not in the EPCI list
+        elif territory not in ref.territories:
             raise PlanError(f"{where} : code territoire inconnu « {code} » pour le type « {data['type']} » "
                             "(attendu : code INSEE pour une commune, un département ou une région, "
                             "SIREN à 9 chiffres pour une intercommunalité)")
-        if scale and not territory.startswith(scale + ":"):
+        elif scale and not territory.startswith(scale + ":"):
             raise PlanError(f"{where} : le code « {code} » désigne {ref.label(territory)}, "
                             f"pas une collectivité de type « {data['type']} »")
     elif kind == "department" and departement:
@@ -78,27 +97,27 @@ def _build_collectivite(source: str, data: dict[str, Any], referential=None) -> 
     elif kind == "region" and region:
         territory = _known(ref, f"REG:{region}", where, "région", region)
     elif nom:
-        try:
-            territory = ref.resolve(nom, scale=scale)
-        except territories.TerritoryError as error:
-            if scale:
-                raise PlanError(f"{where} : impossible de situer « {nom} » ({error}) ; "
-                                "indiquez son code INSEE ou SIREN dans « code »") from None
+        territory, unlocated = _locate(ref, nom, scale if not grouping else None, departement)
     if territory is None and departement:
         territory = _known(ref, f"DEP:{departement.upper()}", where, "département", departement)
     if territory is None and region:
         territory = _known(ref, f"REG:{region}", where, "région", region)
     if territory is None:
-        raise PlanError(f"{where} : territoire de la collectivité inconnu ; indiquez « code », "
-                        "« departement » ou « region »")
+        if code:
+            named = f"SIREN « {code} » absent du référentiel des territoires"
+        elif nom:
+            named = f"impossible de situer « {nom} » ({unlocated or 'territoire inconnu'})"
+        else:
+            named = "aucun territoire indiqué"
+        warnings.append(f"{where} : {named} ; {NO_TERRITORY_WARNING}")
     if departement:
         _known(ref, f"DEP:{departement.upper()}", where, "département", departement)
     if region:
         _known(ref, f"REG:{region}", where, "région", region)
-    dep_code = ref.department_of(territory)
-    reg_code = ref.region_of(territory)
+    dep_code = ref.department_of(territory) if territory else None
+    reg_code = ref.region_of(territory) if territory else None
     if not nom:
-        nom = ref.territories[territory].name
+        nom = ref.territories[territory].name if territory else str(data["type"])
     population = _population(data.get("population"), where)
     if population is None and territory in ref.territories:
         population = ref.territories[territory].population
@@ -108,6 +127,20 @@ def _build_collectivite(source: str, data: dict[str, Any], referential=None) -> 
         region=region or (reg_code.split(":", 1)[1] if reg_code else None),
         population=population,
         chef_de_file=_boolean(data.get("chef_de_file"), where, "chef_de_file"))
+
+
+def _locate(ref, nom: str, scale: str | None, departement: str | None) -> tuple[str | None, str]:
+    """(territory, "") for the name, looked up within ``departement`` when given; (None, the
+    referential's French reason) when it is unknown or ambiguous."""
+    from aidenum.catalogue.territory import TerritoryError
+    attempts = [f"{nom} ({departement.upper()})", nom] if departement else [nom]
+    reason = ""
+    for text in attempts:
+        try:
+            return ref.resolve(text, scale=scale), ""
+        except TerritoryError as error:
+            reason = reason or str(error)
+    return None, reason
 
 
 def _known(ref, code: str, where: str, what: str, value: str) -> str:
