@@ -426,3 +426,72 @@ def test_nonexistent_code_is_still_an_error(tmp_path):
     with pytest.raises(PlanError, match="code département inconnu « 99 »"):
         load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: syndicat mixte, departement: '99'}\n"
                                                 "actions: [{id: A1, titre: T}]\n"))
+
+
+# -- hostile plans (issue 15, point 9) ------------------------------------------------------------
+def test_xlsx_formula_without_computed_value_is_refused_not_dropped(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()          # openpyxl, like most programs, writes formulas without their results
+    sheet = workbook.active
+    sheet.title = "Actions"
+    sheet.append(["id", "titre", "budget_ht"])
+    sheet.append(["A1", "Wifi public", 12000])
+    sheet.append(["A2", "Portail", "=B2*10"])
+    workbook.save(tmp_path / "plan.xlsx")
+    with pytest.raises(PlanError) as error:
+        load_plan(tmp_path / "plan.xlsx", collectivite_type="epci", collectivite_code="200067460")
+    assert str(error.value) == (
+        "plan.xlsx, feuille « Actions », cellule C3 : formule sans valeur calculée (=B2*10) : ouvrez et "
+        "enregistrez le fichier dans un tableur (Excel, LibreOffice) pour que les résultats y soient écrits")
+
+
+def test_xlsx_formula_with_its_saved_result_is_read(tmp_path):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "titre", "budget_ht"])
+    sheet.append(["A1", "Portail", "=10*12000"])
+    workbook.save(tmp_path / "raw.xlsx")
+    # what a spreadsheet does on save: the cached result <v> next to the formula <f>
+    with zipfile.ZipFile(tmp_path / "raw.xlsx") as source, \
+            zipfile.ZipFile(tmp_path / "plan.xlsx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<f>10*12000</f><v></v>", b"<f>10*12000</f><v>120000</v>")
+                assert b"<v>120000</v>" in data
+            target.writestr(item, data)
+    plan = load_plan(tmp_path / "plan.xlsx", collectivite_type="epci", collectivite_code="200067460")
+    assert plan.actions[0].budget_ht == 120000
+
+
+def test_yaml_unquoted_leading_zero_code_is_read_as_written(tmp_path):
+    plan = load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: Bourg-en-Bresse, type: commune, code: 01053, "
+                                                 "departement: 01}\nactions: [{id: A1, titre: T}]\n"))
+    c = plan.collectivite
+    assert (c.code, c.territory, c.departement) == ("01053", "COM:01053", "01")
+
+
+def test_code_that_lost_its_leading_zero_gets_a_hint(tmp_path):
+    with pytest.raises(PlanError, match=r"code territoire inconnu « 1053 ».*écrivez « 01053 » entre guillemets"):
+        load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: commune, code: 1053}\n"
+                                                "actions: [{id: A1, titre: T}]\n"))
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("budget_ht", ".inf", "champ « budget_ht » : montant non fini"),
+    ("budget_ht", ".nan", "champ « budget_ht » : montant non fini"),
+    ("budget_ht", "-.inf", "champ « budget_ht » : montant non fini"),
+])
+def test_yaml_non_finite_numbers_are_french_errors(tmp_path, field, value, expected):
+    path = write(tmp_path / "plan.yaml", _HEAD + f"    {field}: {value}\n")
+    with pytest.raises(PlanError, match=expected):
+        load_plan(path)
+    population = write(tmp_path / "pop.yaml", "collectivite: {nom: X, type: epci, code: '200067460', "
+                                              "population: .inf}\nactions: [{id: A1, titre: T}]\n")
+    with pytest.raises(PlanError, match="champ « population » : nombre non fini"):
+        load_plan(population)

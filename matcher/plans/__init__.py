@@ -35,6 +35,9 @@ def load_plan(path: str | Path, **options) -> Plan:
     path = Path(path)
     if not path.exists():
         raise PlanError(f"fichier introuvable : {path}")
+    if not path.is_file():  # a folder, /dev/zero or a FIFO: reading it could block or never end
+        raise PlanError(f"{path} : ce n'est pas un fichier ordinaire ; indiquez un fichier de plan "
+                        "enregistré sur le disque")
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
     if reader is None:

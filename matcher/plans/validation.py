@@ -88,7 +88,7 @@ def _build_collectivite(source: str, data: dict[str, Any], referential=None,
         elif territory not in ref.territories:
             raise PlanError(f"{where} : code territoire inconnu « {code} » pour le type « {data['type']} » "
                             "(attendu : code INSEE pour une commune, un département ou une région, "
-                            "SIREN à 9 chiffres pour une intercommunalité)")
+                            "SIREN à 9 chiffres pour une intercommunalité)" + _lost_zero_hint(kind, code))
         elif scale and not territory.startswith(scale + ":"):
             raise PlanError(f"{where} : le code « {code} » désigne {ref.label(territory)}, "
                             f"pas une collectivité de type « {data['type']} »")
@@ -127,6 +127,19 @@ def _build_collectivite(source: str, data: dict[str, Any], referential=None,
         region=region or (reg_code.split(":", 1)[1] if reg_code else None),
         population=population,
         chef_de_file=_boolean(data.get("chef_de_file"), where, "chef_de_file"))
+
+
+# INSEE codes of communes have 5 characters and of départements 2: a shorter all-digit code is
+# usually one whose leading zero a spreadsheet or an unquoted YAML number dropped (01053 -> 1053).
+_INSEE_LENGTH = {"commune": 5, "department": 2}
+
+
+def _lost_zero_hint(kind: str, code: str) -> str:
+    length = _INSEE_LENGTH.get(kind)
+    if length and code.isdigit() and len(code) == length - 1:
+        return (f" ; si le zéro initial a été perdu, écrivez « 0{code} » entre guillemets (YAML) "
+                "ou en cellule au format Texte (tableur)")
+    return ""
 
 
 def _locate(ref, nom: str, scale: str | None, departement: str | None) -> tuple[str | None, str]:
@@ -307,6 +320,8 @@ def _population(value: Any, where: str) -> int | None:
     if value in (None, ""):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise PlanError(f"{where}, champ « population » : nombre non fini « {value} »")
         return int(value)
     digits = re.sub(r"[\s\u00a0\u202f.]|habitants?|hab\.?", "", str(value), flags=re.IGNORECASE)
     if not digits.isdigit():

@@ -36,8 +36,10 @@ def read_xlsx(path: str | Path, referential=None, **options) -> Plan:
         if action_sheet is None:
             raise PlanError(f"{path.name} : aucune feuille d'actions")
         rows = list(action_sheet.iter_rows(values_only=True))
+        values = {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in workbook.worksheets}
     finally:
         workbook.close()
+    _refuse_uncomputed_formulas(path, values)
     sheet_label = f"feuille « {action_sheet.title} »"
     # the header is the first row with a title column (a banner row may come first)
     header_index = next((i for i, row in enumerate(rows[:10])
@@ -53,3 +55,27 @@ def read_xlsx(path: str | Path, referential=None, **options) -> Plan:
             continue
         actions.append(row_action(columns, row, f"{sheet_label}, ligne {offset}"))
     return build_plan(path.name, collectivite, actions, options, referential)
+
+
+def _refuse_uncomputed_formulas(path: Path, values: dict[str, list[tuple]]) -> None:
+    """A formula cell saved without its result (files written by a program, not by a spreadsheet)
+    reads as empty: refuse it rather than silently drop a budget or a title."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for sheet in workbook.worksheets:
+            computed = values.get(sheet.title, [])
+            for row_number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cached = computed[row_number - 1] if row_number <= len(computed) else ()
+                for column, cell in enumerate(row):
+                    result = cached[column] if column < len(cached) else None
+                    if isinstance(cell, str) and cell.startswith("=") and result is None:
+                        raise PlanError(
+                            f"{path.name}, feuille « {sheet.title} », cellule {get_column_letter(column + 1)}"
+                            f"{row_number} : formule sans valeur calculée ({cell[:40]}) : ouvrez et "
+                            "enregistrez le fichier dans un tableur (Excel, LibreOffice) pour que les "
+                            "résultats y soient écrits")
+    finally:
+        workbook.close()

@@ -1,11 +1,14 @@
 """YAML plan reader (UTF-8 only): the format of DESIGN.md, with line numbers in every error."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .columns import collectivite_key
 from .model import Plan, PlanError
 from .validation import build_plan
+
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 
 def read_yaml(path: str | Path, referential=None, **options) -> Plan:
     import yaml
@@ -21,7 +24,15 @@ def read_yaml(path: str | Path, referential=None, **options) -> Plan:
         mapping["__line__"] = node.start_mark.line + 1
         return mapping
 
+    def construct_int(loader, node):
+        # YAML 1.1 reads 01053 as the octal number 555: in a plan a leading-zero integer is always a
+        # code (INSEE 01053, département 01), so it is kept exactly as written.
+        if _LEADING_ZERO.fullmatch(node.value):
+            return node.value
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+
     LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    LineLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
     try:
         data = yaml.load(text, Loader=LineLoader)  # noqa: S506 — a SafeLoader subclass
     except yaml.YAMLError as error:
