@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
-from pathlib import Path
 
 import click
+
+from aidenum.catalogue.files import atomic_write
 
 from .common import UserError, progress, user_errors
 
@@ -42,18 +41,6 @@ def _open_catalogue():
 def _load_plan(path: str):
     from aidenum.matcher.plan import load_plan
     return load_plan(path)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _progress(label: str):
@@ -147,7 +134,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     text = render.render(result, "terminal" if fmt == "terminal" else fmt, catalogue_updated=updated)
     delivered = False
     if output:
-        _write_atomically(Path(output), text.encode("utf-8"))
+        atomic_write(output, text.encode("utf-8"))
         click.echo(f"Résumé écrit dans {output} ({result.summary_fr()}).", err=True)
         delivered = True
     elif not envoyer:
@@ -224,7 +211,7 @@ def calendar(plan, output, reminder_days, date, top):
         raise UserError(f"aucun dispositif retenu pour ce plan n'a de date limite à venir{extra} : "
                         "aucun fichier écrit")
     data = ics.build_calendar(deadlines, plan_key(plan_obj), plan_obj.collectivite.nom, reminder_days)
-    _write_atomically(Path(output), data)
+    atomic_write(output, data)
     message = (f"{len(deadlines)} échéance(s) écrite(s) dans {output}, rappel {reminder_days} jour(s) avant.")
     if undated:
         message += f" {len(undated)} dispositif(s) permanent(s) ou sans date limite non inscrit(s)."

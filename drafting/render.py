@@ -12,9 +12,7 @@ import copy
 import functools
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +23,8 @@ from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
 from .family import FAMILIES, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
+from aidenum.catalogue.files import replacing
+from aidenum.catalogue.formatting import strip_accents
 from aidenum.catalogue.paths import shipped
 
 SHIPPED_TEMPLATES = shipped("templates")
@@ -192,16 +192,9 @@ def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, templ
         element = getattr(part, "_element", None)
         if element is not None:
             _highlight_markers(element)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=".aidenum-", suffix=".docx", dir=out.parent)
-    os.close(handle)
-    try:
+    with replacing(out) as tmp_name:  # the previous file stays whole until the new one is checked
         document.save(tmp_name)
         check_docx(tmp_name)
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _highlight_markers(root) -> None:
@@ -279,9 +272,8 @@ def _order_rpr(props) -> None:
 def safe_filename(*parts: str, max_length: int = 80) -> str:
     """An ASCII slug usable as a file name anywhere (no separators, no reserved names, capped)."""
     import hashlib
-    import unicodedata
     raw = "-".join(parts)
-    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    ascii_text = strip_accents(raw).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
     plain = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
     if len(slug) > max_length or (plain and slug != plain):

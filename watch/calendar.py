@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from icalendar import Alarm, Calendar, Event
 
+from aidenum.catalogue.formatting import date_fr
+
 PRODID = "-//aidenum//Echeances des aides//FR"
 DEFAULT_REMINDER_DAYS = 14
 
@@ -94,7 +96,7 @@ def _event(entry: Deadline, plan_key: str, reminder_days: int, stamp: dt.datetim
 def _description(entry: Deadline) -> str:
     scheme = entry.scheme
     lines = [f"Dispositif : {scheme.title} ({scheme.id})",
-             f"Date limite : {scheme.deadline.strftime('%d/%m/%Y')}",
+             f"Date limite : {date_fr(scheme.deadline)}",
              "Actions du plan concernées : " + ", ".join(a for a, _ in entry.actions)]
     lines += [f"  {a} – {titre}" for a, titre in entry.actions]
     if scheme.funders:

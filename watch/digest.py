@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aidenum.catalogue.model import Scheme
-from aidenum.catalogue.vocabularies import fold
+from aidenum.catalogue.formatting import date_fr, fold
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
 
@@ -51,8 +51,8 @@ class Period:
     @property
     def label(self) -> str:
         if self.previous_digest:
-            return f"depuis la veille du {_fr_date(self.previous_digest)}"
-        return f"depuis le {self.since.strftime('%d/%m/%Y')}"
+            return f"depuis la veille du {date_fr(self.previous_digest)}"
+        return f"depuis le {date_fr(self.since)}"
 
 
 @dataclass
@@ -162,7 +162,7 @@ def period_last_run(catalogue, previous: dict | None, today: dt.date,
     if previous is None:
         since = today - dt.timedelta(days=fallback_days)
         note = (f"Aucune veille précédente enregistrée pour ce plan : le résumé couvre les {fallback_days} "
-                f"derniers jours (depuis le {since.strftime('%d/%m/%Y')}).")
+                f"derniers jours (depuis le {date_fr(since)}).")
         return Period(since=since, until_run=until, note=note)
     if previous["until_run"] == until and previous["date"] == today.isoformat():
         return Period(since=dt.date.fromisoformat(previous["since"]), until_run=until,
@@ -207,11 +207,11 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
     item = DigestItem(scheme, "", days_left=scheme.days_left(today), closing_soon=status == "closing-soon")
     if status == "closed":
         if event is not None and event.kind == "closed":
-            item.category, item.reason = "closed", f"retiré de sa source le {_fr_date(event.at)}"
+            item.category, item.reason = "closed", f"retiré de sa source le {date_fr(event.at)}"
         elif scheme.archived and event is not None:
             item.category, item.reason = "closed", "archivé par sa source"
         elif scheme.deadline and period.since <= scheme.deadline < today:
-            item.category, item.reason = "closed", f"date limite du {scheme.deadline.strftime('%d/%m/%Y')} passée"
+            item.category, item.reason = "closed", f"date limite du {date_fr(scheme.deadline)} passée"
         else:
             return None
         if event is not None and event.kind == "changed":
@@ -264,10 +264,3 @@ def _why_text(why) -> str:
     if isinstance(why, (list, tuple)):
         return str(next((w for w in why if w), ""))
     return str(why or "")
-
-
-def _fr_date(value: str) -> str:
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)

@@ -7,12 +7,12 @@ printing nothing.
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from aidenum.catalogue.formatting import date_fr
 from aidenum.catalogue.paths import shipped
 
 TEMPLATES = shipped("templates", "digest")
@@ -20,12 +20,7 @@ FORMATS = {"terminal": "digest.txt.j2", "markdown": "digest.md.j2", "html": "dig
 WHY_CHARS = 220
 
 
-def fr_date(value) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value[:10])
-    return value.strftime("%d/%m/%Y")
+fr_date = date_fr  # the templates' filter name
 
 
 def deadline_text(item) -> str:

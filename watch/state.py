@@ -6,10 +6,9 @@ atomically (temporary file + rename), so an interrupted run leaves the previous 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.store import home
 
 STATE_VERSION = 1
@@ -39,15 +38,8 @@ class WatchState:
         return data
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".state-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.data, handle, ensure_ascii=False, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(self.path, lambda handle: json.dump(self.data, handle, ensure_ascii=False, indent=1,
+                                                         sort_keys=True))
 
     # -- digests (the --last-run watermark) ------------------------------------------------------
     def last_digest(self, plan_key: str) -> dict | None:
