@@ -105,10 +105,12 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
       aidenum match plan.yaml --format json --date 2027-01-15
       aidenum match plan.yaml --exclusions
     """
-    from aidenum.matcher.plan import load_plan
+    from aidenum.matcher.plans import load_plan
     from aidenum.matcher.report import ActionResult
     today = _today(date_)
     plan = load_plan(plan_path)
+    for warning in plan.warnings:
+        click.echo(f"Attention : {warning}", err=True)
     matcher = _matcher()
     sections = []
     for action in plan.actions:
@@ -124,7 +126,7 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
 def _collectivite_for(value: str):
     """``--pour TYPE:CODE`` (commune:35238, epci:200069193, departement:35, region:53)."""
     from aidenum.catalogue import territory
-    from aidenum.matcher.plan import Collectivite, PlanError, collectivite_type
+    from aidenum.matcher.plans import Collectivite, PlanError, collectivite_type
     kind, sep, code = value.partition(":")
     if not sep or not code.strip():
         raise UserError(f"--pour « {value} » : attendu TYPE:CODE, par ex. commune:35238 ou epci:200069193")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
@@ -54,7 +55,9 @@ class Templates:
         if self.user_dir is not None and not self.user_dir.is_dir():
             raise DraftError(f"dossier de modèles introuvable : {self.user_dir}")
         block_dirs = [d / "blocks" for d in (self.user_dir, SHIPPED_TEMPLATES) if d is not None]
-        self.blocks = jinja2.Environment(
+        # Sandboxed: user templates (--templates) travel between colleagues by e-mail, and a
+        # template must not reach Python internals (``''.__class__.__mro__``…).
+        self.blocks = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader([str(d) for d in block_dirs if d.is_dir()]),
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False,
             trim_blocks=True, lstrip_blocks=True)
@@ -99,11 +102,13 @@ class Templates:
                              f"{error.message}") from None
         except jinja2.UndefinedError as error:
             raise DraftError(f"bloc de texte {name}.j2 : variable inconnue ({error.message})") from None
+        except jinja2.exceptions.SecurityError as error:
+            raise DraftError(f"bloc de texte {name}.j2 : opération interdite dans un modèle ({error})") from None
         paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
         return PARAGRAPH.join(paragraphs)
 
 
-class _CachingEnvironment(jinja2.Environment):
+class _CachingEnvironment(SandboxedEnvironment):
     """docxtpl compiles the whole document XML at every render: compile each source once."""
 
     def __init__(self, **options):
@@ -175,6 +180,8 @@ def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, templ
         raise DraftError(f"modèle {template_path.name} : balise mal formée ({error.message})") from None
     except jinja2.UndefinedError as error:
         raise DraftError(f"modèle {template_path.name} : {error.message}") from None
+    except jinja2.exceptions.SecurityError as error:
+        raise DraftError(f"modèle {template_path.name} : opération interdite dans un modèle ({error})") from None
     for part in document.docx.part.package.iter_parts():
         element = getattr(part, "_element", None)
         if element is not None:

@@ -122,7 +122,7 @@ def load_gold(path: str | Path, referential=None) -> Gold:
     """Read and validate a gold file; PlanError (French) naming the profile/action/label at fault."""
     import yaml
 
-    from .plan_readers import build_plan
+    from .plans import build_plan
 
     path = Path(path)
     if not path.exists():

@@ -66,7 +66,13 @@ def test_unreachable_server_is_a_french_error():
         mail.send(message(), settings(port))
 
 
-def test_unknown_host_is_a_french_error():
+def test_unknown_host_is_a_french_error(monkeypatch):
+    """The resolver's answer for an unknown name is simulated: no test makes a DNS query."""
+    import socket
+
+    def unknown_name(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    monkeypatch.setattr(socket, "getaddrinfo", unknown_name)
     with pytest.raises(mail.MailError, match="serveur SMTP introuvable : « smtp.invalid »"):
         mail.send(message(), settings(25, AIDENUM_SMTP_HOST="smtp.invalid"))
 
