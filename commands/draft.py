@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from .common import UserError, progress, user_errors
+from .options import top_option
 
 DEROGATIONS = ("renovation-urbaine", "patrimoine", "calamite", "renovation-energetique-ecoles")
 
@@ -19,8 +20,7 @@ DEROGATIONS = ("renovation-urbaine", "patrimoine", "calamite", "renovation-energ
                    "de financement.")
 @click.option("--all", "all_actions", is_flag=True,
               help="Un dossier pour chaque action et chacun de ses meilleurs dispositifs (voir --top).")
-@click.option("--top", type=click.IntRange(1, 20), default=1, show_default=True,
-              help="Avec --all : nombre de dispositifs retenus par action.")
+@top_option(1, 20, help="Avec --all : nombre de dispositifs retenus par action.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Fichier .docx à écrire (ou dossier, avec --all : « dossiers » par défaut).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),

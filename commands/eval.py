@@ -4,20 +4,19 @@ from __future__ import annotations
 import click
 
 from .common import UserError, user_errors
+from .options import format_option, top_option
 
 
 @click.command("eval")
 @click.argument("gold", type=click.Path(dir_okay=False))
-@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100),
-              help="Nombre de résultats évalués par action (le k de nDCG@k et rappel@k).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Tableau lisible ou JSON pour d'autres outils.")
+@top_option(10, 100, help="Nombre de résultats évalués par action (le k de nDCG@k et rappel@k).")
+@format_option("texte", "json")
 @click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False), default=None,
               help="Évaluer sur ce catalogue (JSONL aidenum, JSON ou CSV Aides-territoires, par ex. "
                    "data/catalogue.jsonl), chargé dans un dossier temporaire ; sans cette option, "
                    "le catalogue d'AIDENUM_HOME.")
 @user_errors
-def eval_command(gold, top, output_format, catalogue_file):
+def eval_command(gold, top, fmt, catalogue_file):
     """Mesurer la qualité des correspondances sur un jeu d'évaluation annoté.
 
     \b
@@ -66,7 +65,7 @@ def eval_command(gold, top, output_format, catalogue_file):
                 matcher = Matcher(home=home, mode=mode)
                 matcher.ensure_index()
                 reports.append(evaluate(gold_set, matcher, catalogue.get, referential, top=top, mode=mode))
-    if output_format == "json":
+    if fmt == "json":
         click.echo(report_json(gold_set, reports, top))
     else:
         click.echo(report_table(gold_set, reports, top))

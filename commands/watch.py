@@ -8,8 +8,9 @@ import click
 from aidenum.catalogue.files import atomic_write
 
 from .common import UserError, progress, user_errors
+from .options import date_option, format_option, output_option, reference_day, top_option
 
-FORMATS = ("terminal", "markdown", "html")
+FORMATS = ("texte", "markdown", "html")
 
 
 def make_matcher():
@@ -22,10 +23,6 @@ def make_matcher():
     except RuntimeError as error:
         raise UserError(f"index des dispositifs indisponible : {error}") from None
     return matcher
-
-
-def _today(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
 
 
 def _open_catalogue():
@@ -49,23 +46,18 @@ def _progress(label: str):
 
 @click.command()
 @click.argument("plan", type=click.Path(dir_okay=False))
-@click.option("--since", "since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
-              help="Changements depuis cette date.")
+@date_option("since", help="Changements depuis cette date.", flag="--since")
 @click.option("--last-run", "last_run", is_flag=True,
               help="Veille : changements depuis le précédent résumé --last-run de ce plan, et ce "
                    "résumé devient le point de départ du suivant.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
-              help="Présentation du résumé.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FICHIER",
-              help="Écrire le résumé dans ce fichier.")
+@format_option(*FORMATS)
+@output_option(help="Écrire le résumé dans ce fichier.")
 @click.option("--envoyer", is_flag=True, help="Envoyer le résumé par e-mail (texte + HTML) via SMTP.")
 @click.option("--a", "--destinataire", "recipients", multiple=True, metavar="ADRESSE",
               help="Destinataire de l'e-mail (répétable).")
 @click.option("--renvoyer", is_flag=True, help="Renvoyer un résumé déjà envoyé à ces destinataires.")
-@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
-              help="Date du jour à utiliser (par défaut : aujourd'hui).")
-@click.option("--top", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Nombre de dispositifs retenus par action (les mieux classés).")
+@date_option("date", help="Date du jour à utiliser (par défaut : aujourd'hui).")
+@top_option(20, 500, help="Nombre de dispositifs retenus par action (les mieux classés).")
 @user_errors
 def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, date, top):
     """Résumé de veille : ce qui a changé pour les actions du PLAN.
@@ -106,7 +98,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
             settings = mail.SmtpSettings.from_env()
         except mail.MailError as error:
             raise UserError(str(error)) from None
-    today = _today(date)
+    today = reference_day(date)
     plan_obj = _load_plan(plan)
     try:
         state = WatchState()
@@ -116,7 +108,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     catalogue = _open_catalogue()
     try:
         if since:
-            period = digests.period_since(catalogue, since.date())
+            period = digests.period_since(catalogue, since)
         else:
             period = digests.period_last_run(catalogue, state.last_digest(key), today)
         if period.note:
@@ -131,7 +123,7 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     finally:
         catalogue.close()
 
-    text = render.render(result, "terminal" if fmt == "terminal" else fmt, catalogue_updated=updated)
+    text = render.render(result, "terminal" if fmt == "texte" else fmt, catalogue_updated=updated)
     delivered = False
     if output:
         atomic_write(output, text.encode("utf-8"), make_parents=True)
@@ -179,14 +171,11 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
 
 @click.command()
 @click.argument("plan", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              metavar="FICHIER.ics", help="Fichier iCalendar à écrire.")
+@output_option(help="Fichier iCalendar à écrire.", metavar="FICHIER.ics", required=True)
 @click.option("--rappel-jours", "reminder_days", type=click.IntRange(0, 365), default=14, show_default=True,
               help="Rappel ce nombre de jours avant chaque date limite.")
-@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
-              help="Date du jour à utiliser (par défaut : aujourd'hui).")
-@click.option("--top", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Nombre de dispositifs retenus par action.")
+@date_option("date", help="Date du jour à utiliser (par défaut : aujourd'hui).")
+@top_option(20, 500, help="Nombre de dispositifs retenus par action.")
 @user_errors
 def calendar(plan, output, reminder_days, date, top):
     """Calendrier des dates limites des dispositifs retenus pour le PLAN (.ics).
@@ -199,7 +188,7 @@ def calendar(plan, output, reminder_days, date, top):
     from aidenum.watch import calendar as ics
     from aidenum.watch.digest import plan_key
 
-    today = _today(date)
+    today = reference_day(date)
     plan_obj = _load_plan(plan)
     catalogue = _open_catalogue()
     try:
