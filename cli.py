@@ -24,6 +24,7 @@ from aidenum.commands import catalogue as catalogue_commands  # noqa: E402
 from aidenum.commands import crawl as crawl_commands  # noqa: E402
 from aidenum.commands import draft as draft_commands  # noqa: E402
 from aidenum.commands import eval as eval_commands  # noqa: E402
+from aidenum.commands import french  # noqa: E402
 from aidenum.commands import plan as plan_commands  # noqa: E402
 from aidenum.commands import match as match_commands  # noqa: E402
 from aidenum.commands import watch as watch_commands  # noqa: E402
@@ -56,6 +57,7 @@ cli.add_command(plan_commands.plan)
 for _command in match_commands.COMMANDS: cli.add_command(_command)  # noqa: E701 match, search, index
 cli.add_command(watch_commands.digest)
 cli.add_command(watch_commands.calendar)
+french.localise(cli)  # French headings and type names in every --help
 
 
 def main() -> None:
