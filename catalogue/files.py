@@ -131,6 +131,11 @@ def replacing(path: str | Path, make_parents: bool = False) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:  # on disk before the rename: a crash leaves old or new
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        if error.filename is None or error.filename == str(tmp):
+            error.filename = str(path)  # name the user's file, not our temporary one
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

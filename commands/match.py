@@ -29,7 +29,14 @@ def _matcher():
             raise UserError(f"le catalogue de {home} est vide : importez d'abord des dispositifs "
                             "(aidenum catalogue import FICHIER)")
     matcher = Matcher(home)
-    result = _build(matcher, force=False)
+    try:
+        result = _build(matcher, force=False)
+    except OSError:
+        if store.is_writable(matcher.index.root / "x"):
+            raise
+        raise UserError(f"l'index de recherche de {home} est absent ou plus ancien que le catalogue, et ce "
+                        "dossier est en lecture seule : lancez « aidenum index » avec un compte qui peut y "
+                        "écrire") from None
     if result is not None:
         click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {number_fr(result.seconds, 1, fixed=True)} s.",
                    err=True)
