@@ -105,3 +105,30 @@ def _description(entry: Deadline) -> str:
         lines.append(f"Dépôt du dossier : {scheme.application_url}")
     lines.append("Date à vérifier sur la page du dispositif avant de déposer le dossier.")
     return "\n".join(lines)
+
+
+def write_plan_calendar(plan, make_matcher, today: dt.date, output, reminder_days: int = DEFAULT_REMINDER_DAYS,
+                        top: int = 20) -> str:
+    """Write the .ics of ``plan``'s deadlines to ``output``; the French sentence saying what was written."""
+    from pathlib import Path
+
+    from .delivery import WatchError, check_day, open_catalogue
+    from .digest import plan_key
+    from .state import write_atomically
+
+    check_day(today, "--date")
+    catalogue = open_catalogue()
+    try:
+        deadlines, undated = collect_deadlines(plan, catalogue, make_matcher(), today, top=top)
+    finally:
+        catalogue.close()
+    if not deadlines:
+        extra = f" ({len(undated)} dispositif(s) permanent(s) ou sans date limite)" if undated else ""
+        raise WatchError(f"aucun dispositif retenu pour ce plan n'a de date limite à venir{extra} : "
+                         "aucun fichier écrit")
+    data = build_calendar(deadlines, plan_key(plan), plan.collectivite.nom, reminder_days)
+    write_atomically(Path(output), data)
+    message = f"{len(deadlines)} échéance(s) écrite(s) dans {output}, rappel {reminder_days} jour(s) avant."
+    if undated:
+        message += f" {len(undated)} dispositif(s) permanent(s) ou sans date limite non inscrit(s)."
+    return message
