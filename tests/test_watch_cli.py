@@ -45,7 +45,7 @@ def test_weekly_flow_sends_once(plan, smtp, aidenum_home, tmp_path):
     load_snapshot(catalogue, week1(), RUN1_AT)
     first = run("digest", plan, "--last-run", "--date", "2025-01-06", "--format", "markdown", "-o", str(tmp_path / "s1.md"))
     assert first.exit_code == 0, first.output
-    assert "Aucune veille précédente enregistrée pour ce plan : le résumé couvre les 7 derniers jours" in first.stderr
+    assert "Première veille pour ce plan : ce résumé sert de point de départ." in first.stderr
     assert (tmp_path / "s1.md").read_text(encoding="utf-8").startswith("# Veille des aides – Loudéac")
     [recorded] = next(iter(state(aidenum_home)["plans"].values()))["digests"]
     assert recorded["date"] == "2025-01-06"
@@ -169,7 +169,7 @@ def test_consultation_is_not_recorded_but_last_run_is(plan, aidenum_home):
     weekly = run("digest", plan, "--last-run", "--date", "2025-01-06")   # as deploy/weekly.sh does
     assert weekly.exit_code == 0 and weekly.stdout == result.stdout
     [recorded] = next(iter(state(aidenum_home)["plans"].values()))["digests"]
-    assert recorded["date"] == "2025-01-06" and recorded["since"] == "2024-12-30"
+    assert recorded["date"] == "2025-01-06" and recorded["since"] == "2025-01-06" and recorded["baseline"]
 
 
 def test_calendar_command(plan, tmp_path):
@@ -286,3 +286,23 @@ def test_consultation_needs_no_lock(plan, aidenum_home, monkeypatch):
     result = run("digest", plan, "--date", "2025-01-06")
     thread.join()
     assert result.exit_code == 0 and "attente" not in result.stderr
+
+
+@pytest.mark.parametrize("command, extra", [("digest", []), ("calendar", ["-o", "echeances.ics"])])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_without_bounds_are_french_errors(plan, command, extra, day):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    result = run(command, plan, "--date", day, *extra)
+    assert result.exit_code == 1
+    assert f"Erreur : --date : date hors limites « {day} » (attendu entre le 01/01/2000 et le 31/12/2099)" in result.stderr
+
+
+def test_calendar_with_a_deadline_in_year_9999(plan, tmp_path):
+    records = week1()
+    for record in records:
+        record["deadline"] = "9999-12-31" if record["id"] == "dsil:22-2025" else record.get("deadline")
+    load_snapshot(Catalogue(), records, RUN1_AT)
+    result = run("calendar", plan, "-o", str(tmp_path / "e.ics"), "--date", "2025-01-06")
+    assert result.exit_code == 0, result.output
+    calendar = icalendar.Calendar.from_ical((tmp_path / "e.ics").read_bytes())
+    assert all(e.decoded("DTSTART").year < 9999 for e in calendar.walk("VEVENT"))

@@ -102,7 +102,8 @@ def _deliver(job: DigestJob, state: WatchState, make_matcher, say, show, progres
         from aidenum.catalogue import territory
         referential = territory.load()
         result = digests.build_digest(job.plan, catalogue, make_matcher(), period, job.today, top=job.top,
-                                      perimeter_label=referential.label, progress=progress)
+                                      perimeter_label=referential.label, progress=progress,
+                                      previous=None if job.since else previous, referential=referential)
         runs = catalogue.runs()
         updated = runs[-1]["finished_at"] or runs[-1]["started_at"]
     finally:
