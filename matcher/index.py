@@ -44,7 +44,7 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"2-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
+INDEX_FORMAT = f"3-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
@@ -210,7 +210,8 @@ class Facts:
     filters, the tie-break and the hit ids need, and the indexed length of every field (the
     ones Whoosh's scorer reads). A match reads this file instead of every scheme of the catalogue."""
 
-    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at")
+    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at",
+               "aid_types", "destinations", "steps")
 
     def __init__(self, columns: dict | None = None):
         columns = columns or {}
@@ -237,6 +238,9 @@ class Facts:
         self.recurrence.append(scheme.recurrence)
         self.archived.append(bool(scheme.archived))
         self.closed_at.append(scheme.closed_at)
+        self.aid_types.append(list(scheme.aid_types))
+        self.destinations.append(list(scheme.destinations))
+        self.steps.append(list(scheme.steps))
 
     def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
         """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has
