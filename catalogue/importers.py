@@ -505,8 +505,14 @@ class Filters:
     territory: str | None = None       # resolved code: schemes whose perimeter is open to it
     open_only: bool = False
     today: Any = None
+    aid_type: str | None = None        # an AID_TYPES slug
+    status: str | None = None          # open / closing-soon / closed on ``today``
 
     def match(self, scheme: Scheme, referential=None) -> bool:
+        if self.aid_type and self.aid_type not in scheme.aid_types:
+            return False
+        if self.status and scheme.status(self.today) != self.status:
+            return False
         if self.funder:
             wanted = fold(self.funder)
             if not any(wanted in fold(f) for f in scheme.funders):
