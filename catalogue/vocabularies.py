@@ -6,8 +6,7 @@ The API returns French labels; our records store slugs. ``label_to_slug`` maps a
 """
 from __future__ import annotations
 
-import re
-import unicodedata
+from .formatting import fold  # noqa: F401  (re-exported: the spiders import it from here)
 
 BENEFICIARIES = {
     "commune": "Communes",
@@ -67,15 +66,6 @@ COLLECTIVITE_TYPES = {
     "spl": "public-cies",
     "entreprise": "private-sector",
 }
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents, unify apostrophes/dashes and collapse spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("’", "'").replace("‘", "'").replace("œ", "oe").replace("Œ", "oe")
-    text = re.sub(r"[\u2010-\u2015]", "-", text)
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 _ALIASES = {

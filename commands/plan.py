@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from aidenum.catalogue.normalise import number_fr
+from aidenum.catalogue.formatting import amount_fr, number_fr
 
 from .common import user_errors
 
@@ -53,4 +53,4 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
 
 
 def _euros(value: float) -> str:
-    return f"{number_fr(value)} €"
+    return amount_fr(value, 0)

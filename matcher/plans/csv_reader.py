@@ -9,21 +9,18 @@ import re
 from pathlib import Path
 from typing import Any
 
+from aidenum.catalogue.files import UndecodableError, read_text_any
+
 from .columns import collectivite_key, map_header, row_action
 from .model import Plan, PlanError
 from .validation import build_plan
 
+
 def _decode_csv(path: Path) -> str:
-    data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise PlanError(f"{path.name}, ligne {line} : encodage non reconnu (ni UTF-8 ni Windows-1252) ; "
+        return read_text_any(path)
+    except UndecodableError as error:
+        raise PlanError(f"{path.name}, ligne {error.line} : encodage non reconnu (ni UTF-8 ni Windows-1252) ; "
                         "enregistrez le fichier en « CSV UTF-8 »") from None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from aidenum.catalogue.files import UndecodableError, read_text_any
+
 from .columns import collectivite_key
 from .model import Plan, PlanError
 from .validation import build_plan
@@ -71,10 +73,8 @@ def read_yaml(path: str | Path, referential=None, **options) -> Plan:
 
 
 def _decode_utf8(path: Path) -> str:
-    data = path.read_bytes()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise PlanError(f"{path.name}, ligne {line} : le fichier n'est pas encodé en UTF-8 ; "
+        return read_text_any(path, encodings=("utf-8-sig",))
+    except UndecodableError as error:
+        raise PlanError(f"{path.name}, ligne {error.line} : le fichier n'est pas encodé en UTF-8 ; "
                         "enregistrez-le en UTF-8 (dans le Bloc-notes : Enregistrer sous › Encodage UTF-8)") from None
