@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 WHEELHOUSE := $(VENV)/wheelhouse
 DEMO_HOME ?= $(CURDIR)/out/demo
 
-.PHONY: demo test install system-deps bench clean
+.PHONY: demo test install system-deps bench clean locale
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 introuvable ($(PYTHON))"; exit 1; }
@@ -36,6 +36,11 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
+
+# French for click's own words: recompile the shipped catalogue after editing the .po (GNU gettext).
+LOCALE_PO := commands/locale/fr/LC_MESSAGES/aidenum.po
+locale:
+	msgfmt --check -o $(LOCALE_PO:.po=.mo) $(LOCALE_PO)
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -24,6 +24,7 @@ from aidenum.commands import catalogue as catalogue_commands  # noqa: E402
 from aidenum.commands import crawl as crawl_commands  # noqa: E402
 from aidenum.commands import draft as draft_commands  # noqa: E402
 from aidenum.commands import eval as eval_commands  # noqa: E402
+from aidenum.commands import common, french  # noqa: E402
 from aidenum.commands import plan as plan_commands  # noqa: E402
 from aidenum.commands import match as match_commands  # noqa: E402
 from aidenum.commands import watch as watch_commands  # noqa: E402
@@ -59,9 +60,11 @@ for _command in match_commands.COMMANDS: cli.add_command(_command)  # noqa: E701
 cli.add_command(watch_commands.digest)
 cli.add_command(watch_commands.calendar)
 cli.add_command(web_commands.web)
+french.localise(cli)  # French headings and type names in every --help
 
 
 def main() -> None:
+    common.degrade_unencodable_output()  # a Latin-1 terminal gets « EUR », not a codec error
     cli(prog_name="aidenum")
 
 

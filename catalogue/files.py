@@ -113,11 +113,13 @@ def _new_file_mode(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def replacing(path: str | Path) -> Iterator[Path]:
+def replacing(path: str | Path, make_parents: bool = False) -> Iterator[Path]:
     """A fresh temporary path beside ``path``: write it inside the block; on success it replaces
-    ``path`` atomically, on any error (or Ctrl-C) it is removed and ``path`` is untouched."""
+    ``path`` atomically, on any error (or Ctrl-C) it is removed and ``path`` is untouched.
+    A missing folder is an error (a typo in ``-o``) unless ``make_parents``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     mode = _new_file_mode(path)
     # 0o666 & ~umask, like open(): mkstemp's 0600 would hide the file from colleagues
@@ -129,19 +131,24 @@ def replacing(path: str | Path) -> Iterator[Path]:
         with open(tmp, "rb+") as handle:  # on disk before the rename: a crash leaves old or new
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        if error.filename is None or error.filename == str(tmp):
+            error.filename = str(path)  # name the user's file, not our temporary one
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
 def atomic_write(path: str | Path, data: Union[bytes, str, Writer], encoding: str = "utf-8",
-                 newline: str | None = None) -> Path:
+                 newline: str | None = None, make_parents: bool = False) -> Path:
     """Write ``data`` to ``path`` atomically (see the module docstring).
 
     ``data`` is bytes, text (written with ``encoding``/``newline``), or a callback that receives
     an open text handle and writes to it (an export streaming thousands of records)."""
     path = Path(path)
-    with replacing(path) as tmp:
+    with replacing(path, make_parents) as tmp:
         if isinstance(data, bytes):
             tmp.write_bytes(data)
         else:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
-from . import files
+from . import files, territory
 from .model import LIST_FIELDS, TEXT_FIELDS, Scheme, SchemeError
 from .normalise import strip_controls
 from .store import Catalogue, mass_closure, stored_json
@@ -129,7 +129,7 @@ def import_file(path: str | Path, catalogue: Catalogue | None, *, complete: bool
             report.format, report.source = sniff(text, path)
             text.seek(0)
             reader = _READERS[report.format]
-            records = reader(text, report, _Lazy(referential))
+            records = reader(text, report, territory.Lazy(referential))
             _load(records, catalogue, report, complete=complete, strict=strict, dry_run=dry_run, force=force,
                   tick=(lambda: progress(binary.tell())) if progress else None)
     except ImportFileError as error:
@@ -245,19 +245,6 @@ def _without_controls(scheme: Scheme) -> Scheme:
     return scheme
 
 
-class _Lazy:
-    """The territory referential, loaded only when a format needs it (JSONL does not)."""
-
-    def __init__(self, referential=None):
-        self._referential = referential
-
-    def get(self):
-        if self._referential is None:
-            from . import territory
-            self._referential = territory.load()
-        return self._referential
-
-
 # -- encoding and format -----------------------------------------------------------------------
 
 def detect_encoding(path: Path) -> str:
@@ -324,7 +311,7 @@ def _delimiter(header: str) -> str:
 
 # -- readers: yield (where, Scheme | SchemeError) ------------------------------------------------
 
-def _read_jsonl(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterator[tuple[str, Any]]:
+def _read_jsonl(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_api
     for number, line in enumerate(text, start=1):
         if not line.strip():
@@ -348,7 +335,7 @@ def _read_jsonl(text: TextIO, report: ImportReport, referential: _Lazy) -> Itera
             yield where, error
 
 
-def _read_api(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterator[tuple[str, Any]]:
+def _read_api(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_api
     stream = JsonStream(text)
     for index, line, record in stream.iter_results():
@@ -364,7 +351,7 @@ def _read_api(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterato
             yield where, error
 
 
-def _read_csv(text: TextIO, report: ImportReport, referential: _Lazy) -> Iterator[tuple[str, Any]]:
+def _read_csv(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_csv_row
     # one real cell may hold a whole page of text; the model rejects >200 000 chars with a clear message
     csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_CHARS))
@@ -584,7 +571,6 @@ def select(catalogue: Catalogue, filters: Filters | None = None, referential=Non
     """Schemes matching ``filters``; ``without`` fields are not read (see ``Catalogue.all``)."""
     filters = filters or Filters()
     if filters.territory and referential is None:
-        from . import territory
         referential = territory.load()
     for scheme in catalogue.all(source=filters.source, without=without):
         if filters.match(scheme, referential):

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
@@ -68,7 +69,53 @@ CREATE INDEX IF NOT EXISTS changes_at ON changes(at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+SCHEMA_OBJECTS = set(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", SCHEMA))
+
 CHANGE_KINDS = ("new", "changed", "unchanged", "closed", "reopened")
+# How long a command waits for another aidenum process that is writing (an import, a crawl
+# committing a source, the weekly job): such a transaction lasts seconds; beyond 30 s the other
+# process is stuck or very long, and the user is told so rather than kept waiting.
+BUSY_TIMEOUT_SECONDS = 30
+
+
+class CatalogueError(RuntimeError):
+    """A fault of the catalogue file itself (read-only, disk full, locked, damaged), in French."""
+
+
+def sqlite_error_fr(error: sqlite3.Error, path: Path | str | None = None) -> str:
+    """The real cause of an SQLite error, in French, for the user."""
+    where = f" {path}" if path else ""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error)
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return (f"disque plein : impossible d'écrire dans le catalogue{where} ; l'opération a été annulée "
+                "et le catalogue est inchangé (libérez de la place puis relancez)")
+    if name.startswith("SQLITE_IOERR") or "disk I/O error" in text:
+        return (f"erreur d'écriture sur le disque (disque plein, quota atteint ou support défaillant) pour le "
+                f"catalogue{where} ; l'opération a été annulée et le catalogue est inchangé")
+    if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED") or "database is locked" in text:
+        return (f"une autre commande aidenum (import, collecte ou veille) est en train d'écrire dans le "
+                f"catalogue{where} ; attendu {BUSY_TIMEOUT_SECONDS} s sans qu'elle ait fini : réessayez plus tard")
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return (f"le catalogue{where} est en lecture seule : cette commande doit le modifier ; lancez-la avec un "
+                "compte qui peut écrire dans ce dossier")
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open" in text:
+        return f"impossible d'ouvrir le catalogue{where} (dossier absent ou inaccessible)"
+    if name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in text or "not a database" in text:
+        return (f"le fichier{where} n'est pas un catalogue aidenum lisible (fichier abîmé ou d'un autre "
+                "programme) ; restaurez une sauvegarde ou réimportez les dispositifs")
+    return f"erreur SQLite sur le catalogue{where} : {text}"
+
+
+def is_writable(path: Path) -> bool:
+    """Whether this process may write the catalogue at ``path`` (and its journal beside it).
+
+    ``os.access`` answers for the real user and also reports read-only mounts, so it is right for
+    root too: root may write a chmod 0555 folder (and then does), not a read-only file system."""
+    folder = path.parent
+    if path.exists():
+        return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
+    return os.access(folder, os.W_OK) if folder.exists() else is_writable(folder)
 
 # A "complete" run (crawl or ``catalogue import --complete``) that would close more than this share
 # of a source's open schemes is more likely a broken site or a truncated file than a mass closure.
@@ -192,14 +239,41 @@ def stored_json(scheme: Scheme) -> str:
 
 
 class Catalogue:
+    """The catalogue file. Opened read-only when this process may not write it (a shared or
+    read-only AIDENUM_HOME): reading commands work, writing ones get a French CatalogueError."""
+
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else home() / DB_NAME
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        self.readonly = not is_writable(self.path)
         self.unreadable: dict[str, str] = {}   # scheme id -> why its stored value could not be read
+        try:
+            self.db = self._open_readonly() if self.readonly else self._open()
+        except sqlite3.Error as error:
+            raise CatalogueError(sqlite_error_fr(error, self.path)) from None
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+        db.execute("PRAGMA synchronous=NORMAL")
+        present = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        if not SCHEMA_OBJECTS <= present:
+            db.executescript(SCHEMA)  # new or older file only: opening an up-to-date one takes no write lock
+        return db
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            raise CatalogueError(f"aucun catalogue dans {self.path.parent}, et ce dossier est en lecture seule : "
+                                 "importez des dispositifs depuis un compte qui peut y écrire")
+        # No -wal file: nobody is writing and every commit is in the main file, so the file can be
+        # read as immutable (SQLite then needs no -shm, which a read-only folder cannot hold).
+        # A -wal file: a writer is at work (or crashed); mode=ro reads through its journal.
+        live_journal = Path(f"{self.path}-wal").exists()
+        uri = f"{self.path.resolve().as_uri()}?{'mode=ro' if live_journal else 'immutable=1'}"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fail here, in French, not later
+        return db
 
     def close(self) -> None:
         self.db.close()
@@ -217,7 +291,13 @@ class Catalogue:
 
         With ``complete=True`` schemes of ``source`` that were not seen are marked closed."""
         started = now_iso()
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.readonly:
+            raise CatalogueError(sqlite_error_fr(sqlite3.OperationalError("attempt to write a readonly database"),
+                                                 self.path))
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise CatalogueError(sqlite_error_fr(error, self.path)) from None
         try:
             cursor = self.db.execute("INSERT INTO runs(source, kind, label, started_at, complete) VALUES (?,?,?,?,?)",
                                      (source, kind, label, started, int(complete)))
@@ -229,9 +309,21 @@ class Catalogue:
                             (now_iso(), json.dumps(dict(run.counts)), run.result.run_id))
             self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('changed_at', ?)", (now_iso(),))
             self.db.execute("COMMIT")
+        except sqlite3.Error as error:
+            self._rollback()
+            raise CatalogueError(sqlite_error_fr(error, self.path)) from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        """Undo the run. SQLite has already rolled back by itself after some errors (disk full):
+        a second ROLLBACK would fail with « cannot rollback » and hide the real cause."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the original error is the one to report
 
     # -- reading -------------------------------------------------------------------------------
     def get(self, scheme_id: str) -> Scheme | None:

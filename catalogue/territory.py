@@ -340,8 +340,36 @@ def code_for_collectivite(kind: str, code: str) -> str:
 
 @lru_cache(maxsize=4)
 def load(path: str | None = None) -> Referential:
+    """The referential of ``path`` (default: the shipped one), read once per process (~35 000
+    communes, a few tenths of a second): every caller shares the same object."""
     with gzip.open(path or DEFAULT_PATH, "rt", encoding="utf-8") as handle:
         return Referential(json.load(handle))
+
+
+class Lazy:
+    """The referential a caller was given, or the shipped one loaded on first ``get()``: a JSONL
+    import, a cached crawl or ``aidenum --help`` never pay for reading it."""
+
+    def __init__(self, referential: Referential | None = None):
+        self._referential = referential
+
+    def get(self) -> Referential:
+        if self._referential is None:
+            self._referential = load()
+        return self._referential
+
+
+class LazyAttribute:
+    """``referential = territory.LazyAttribute()`` in a class body: ``self.referential`` is
+    ``self._referential`` when the constructor was given one, else the shipped referential,
+    loaded on first use (the same rule as ``Lazy``, for objects that keep it as an attribute)."""
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        if instance._referential is None:
+            instance._referential = load()
+        return instance._referential
 
 
 def build_referential(tgz: Path, out: Path = DEFAULT_PATH) -> dict:

@@ -7,5 +7,5 @@ Each module imports its package's machinery inside the command functions, so tha
 from . import french
 
 # Before any command module builds its click types: click.Path names itself « file » at
-# construction time, so the French table must be in place first.
+# construction time, so the French catalogue must be bound first.
 french.install()

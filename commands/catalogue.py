@@ -11,6 +11,7 @@ from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
 
 from .common import UserError, progress, user_errors
+from .options import format_option
 
 MAX_REJECTIONS_SHOWN = 20
 french_help = click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
@@ -177,8 +178,7 @@ def export_command(sortie, **filters):
 @catalogue.command("list")
 @french_help
 @_filter_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
-              help="table pour lire, json pour un autre programme.")
+@format_option("texte", "json")
 @click.option("--limite", type=click.IntRange(min=1), help="Afficher au plus N dispositifs.")
 @user_errors
 def list_command(fmt, limite, **filters):
@@ -240,8 +240,7 @@ def _cut(text: str, width: int) -> str:
 @catalogue.command("show")
 @french_help
 @click.argument("identifiant")
-@click.option("--format", "fmt", type=click.Choice(["texte", "json"]), default="texte", show_default=True,
-              help="texte pour lire, json pour un autre programme.")
+@format_option("texte", "json")
 @user_errors
 def show_command(identifiant, fmt):
     """Afficher toute la fiche d'un dispositif : champs, statut et historique des versions.

@@ -1,6 +1,7 @@
 """What every command shares: error handling, the catalogue location, output helpers."""
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
 import functools
@@ -23,7 +24,10 @@ def user_errors(func):
     """Turn the packages' French exceptions into clean messages instead of tracebacks."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        import sqlite3
+
         from aidenum.catalogue.model import SchemeError
+        from aidenum.catalogue.store import CatalogueError, sqlite_error_fr
         from aidenum.catalogue.territory import TerritoryError
         try:
             return func(*args, **kwargs)
@@ -31,6 +35,10 @@ def user_errors(func):
             raise
         except OSError as error:
             raise UserError(os_error_fr(error)) from error
+        except CatalogueError as error:
+            raise UserError(str(error)) from None
+        except sqlite3.Error as error:  # outside a run (a read): still the real cause, in French
+            raise UserError(sqlite_error_fr(error)) from None
         except (SchemeError, TerritoryError, ValueError, LookupError) as error:
             raise UserError(str(error)) from error
         except KeyboardInterrupt:
@@ -44,9 +52,11 @@ _ERRNO_FR = {
     errno.EPERM: "opération non permise",
     errno.EISDIR: "c'est un dossier",
     errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.ENOSPC: "plus de place sur le disque",
+    errno.ENOSPC: "disque plein (plus de place pour écrire)",
     errno.EROFS: "système de fichiers en lecture seule",
     errno.EEXIST: "le fichier existe déjà",
+    errno.EFBIG: "fichier trop gros pour la limite fixée par le système (ou disque plein)",
+    errno.EDQUOT: "quota de disque atteint",
 }
 
 
@@ -56,6 +66,45 @@ def os_error_fr(error: OSError, with_file: bool = True) -> str:
         return str(error) if with_file or not error.strerror else error.strerror
     where = f"{error.filename} : " if error.filename and with_file else ""
     return f"{where}{_ERRNO_FR[error.errno]}"
+
+
+# What a Latin-1 or ASCII terminal shows instead of characters it lacks (« € » is not in Latin-1).
+_FALLBACKS = {"€": "EUR", "\u202f": " ", "\u00a0": " ", "’": "'", "‘": "'", "“": '"', "”": '"', "«": '"',
+              "»": '"', "…": "...", "—": "-", "–": "-", "‑": "-", "œ": "oe", "Œ": "OE", "≥": ">=", "≤": "<=",
+              "→": "->", "×": "x", "\u2009": " ", "═": "=", "─": "-", "•": "*", "✓": "v"}
+ENCODING_ERRORS = "aidenum-degrade"
+
+
+def _degrade(error: UnicodeEncodeError):
+    from aidenum.catalogue.formatting import strip_accents
+    out = []
+    for char in error.object[error.start:error.end]:
+        for candidate in (_FALLBACKS.get(char, ""), strip_accents(char)):
+            try:
+                candidate.encode(error.encoding)
+            except UnicodeEncodeError:
+                continue
+            if candidate:
+                out.append(candidate)
+                break
+        else:
+            out.append("?")
+    return "".join(out), error.end
+
+
+def degrade_unencodable_output() -> None:
+    """On a terminal whose encoding lacks some characters (Latin-1, ASCII), print an approximation
+    (« EUR » for « € », « e » for « é » in ASCII, « ? » at worst) instead of failing with a codec
+    error and printing nothing. A UTF-8 terminal, or errors chosen in PYTHONIOENCODING, are left alone."""
+    codecs.register_error(ENCODING_ERRORS, _degrade)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or getattr(stream, "errors", "strict") != "strict" or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            "é€…\u202f’«".encode(encoding)
+        except UnicodeEncodeError:
+            stream.reconfigure(errors=ENCODING_ERRORS)
 
 
 def is_terminal() -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from .common import UserError, progress, user_errors
+from .options import top_option
 
 DEROGATIONS = ("renovation-urbaine", "patrimoine", "calamite", "renovation-energetique-ecoles")
 
@@ -19,8 +20,7 @@ DEROGATIONS = ("renovation-urbaine", "patrimoine", "calamite", "renovation-energ
                    "de financement.")
 @click.option("--all", "all_actions", is_flag=True,
               help="Un dossier pour chaque action et chacun de ses meilleurs dispositifs (voir --top).")
-@click.option("--top", type=click.IntRange(1, 20), default=1, show_default=True,
-              help="Avec --all : nombre de dispositifs retenus par action.")
+@top_option(1, 20, help="Avec --all : nombre de dispositifs retenus par action.")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
               help="Fichier .docx à écrire (ou dossier, avec --all : « dossiers » par défaut).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -52,6 +52,7 @@ def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, 
 
     Code de sortie : 0 si tous les dossiers sont écrits, 1 sinon (message en français).
     """
+    from aidenum.catalogue import territory
     from aidenum.drafting.render import Templates
 
     if all_actions and (action_id or scheme_ids):
@@ -64,16 +65,11 @@ def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, 
     loaded = load_plan(plan)
     templates = Templates(templates_dir)
     options = {"templates": templates, "chef_de_file": True if chef_de_file else None,
-               "exception": derogation, "overwrite": ecraser, "referential": _referential()}
+               "exception": derogation, "overwrite": ecraser, "referential": territory.load()}
     if all_actions:
         _draft_all(loaded, top, output or Path("dossiers"), options)
     else:
         _draft_one(loaded, action_id, scheme_ids, output, options)
-
-
-def _referential():
-    from aidenum.catalogue import territory
-    return territory.load()
 
 
 def _draft_one(plan, action_id, scheme_ids, output, options) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 import click
 
 from .common import UserError, user_errors
+from .options import format_option, top_option
 
 
 @click.command("eval")
 @click.argument("gold", type=click.Path(dir_okay=False))
-@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100),
-              help="Nombre de résultats évalués par action (le k de nDCG@k et rappel@k).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Tableau lisible ou JSON pour d'autres outils.")
+@top_option(10, 100, help="Nombre de résultats évalués par action (le k de nDCG@k et rappel@k).")
+@format_option("texte", "json")
 @click.option("--catalogue", "catalogue_file", type=click.Path(dir_okay=False), default=None,
               help="Évaluer sur ce catalogue (JSONL aidenum, JSON ou CSV Aides-territoires, par ex. "
                    "data/catalogue.jsonl), chargé dans un dossier temporaire ; sans cette option, "
@@ -21,7 +20,7 @@ from .common import UserError, user_errors
                    "construit par « python -m aidenum.matcher.devset build ») : R@3, top-1 et nDCG@10 par "
                    "partie et par thème, à côté du jeu annoté.")
 @user_errors
-def eval_command(gold, top, output_format, catalogue_file, real_file):
+def eval_command(gold, top, fmt, catalogue_file, real_file):
     """Mesurer la qualité des correspondances sur un jeu d'évaluation annoté.
 
     \b
@@ -79,7 +78,7 @@ def eval_command(gold, top, output_format, catalogue_file, real_file):
                 from aidenum.matcher import devset
                 real_set = devset.load(real_file)
                 real_reports = devset.run(real_set, catalogue.all(), referential, gold_set.today)
-    if output_format == "json":
+    if fmt == "json":
         text = report_json(gold_set, reports, top)
         if real_reports:
             import json

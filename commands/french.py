@@ -1,82 +1,69 @@
-"""French for click's own words (« Usage: », « Show this message and exit. », usage errors).
+"""French for click's own words (« Utilisation : », « Afficher cette aide et quitter. », usage errors).
 
-click marks its messages for gettext but ships no French catalogue, and gettext only looks at
-the process locale, which a user's shell (or CI) often leaves at C. So the few dozen messages a
-user can meet are translated here and click's modules are pointed at this table. A message not
-listed stays in English rather than failing.
+click marks its messages for gettext, calling the module-level ``gettext.gettext``/``ngettext``
+of the process's current text domain, but ships no French catalogue. aidenum ships one
+(``commands/locale/fr/LC_MESSAGES/aidenum.po`` and its compiled ``.mo``), binds it as the text
+domain and asks gettext for French first: gettext reads the language from ``LANGUAGE`` before
+the locale, and a user's shell (or CI) often leaves the locale at C, so aidenum puts ``fr`` at
+the head of ``LANGUAGE`` for its own process. Every word aidenum prints is French anyway.
+
+Two things gettext cannot reach, done here with click's public API:
+- headings (« Options », « Commandes ») get their colon from the help formatter: a formatter that
+  writes the French « Options : » is set as each command's ``context_class.formatter_class``;
+- type names in the usage (``TEXT``, ``INTEGER RANGE``, ``PATH``…) are click class attributes,
+  never translated: an option without its own metavar gets the French one (``TEXTE``, ``ENTIER``…).
 """
 from __future__ import annotations
 
-import importlib
+import gettext
+import os
 
-MESSAGES = {
-    "Usage:": "Utilisation :",
-    "Options": "Options",
-    "Commands": "Commandes",
-    "Positional arguments": "Arguments",
-    "Show this message and exit.": "Afficher cette aide et quitter.",
-    "Show the version and exit.": "Afficher la version et quitter.",
-    "%(prog)s, version %(version)s": "%(prog)s, version %(version)s",
-    "Error: {message}": "Erreur : {message}",
-    "Try '{command} {option}' for help.": "Essayez « {command} {option} » pour l'aide.",
-    "Invalid value: {message}": "Valeur invalide : {message}",
-    "Invalid value for {param_hint}: {message}": "Valeur invalide pour {param_hint} : {message}",
-    "Missing argument": "Argument manquant",
-    "Missing option": "Option manquante",
-    "Missing parameter": "Paramètre manquant",
-    "Missing command.": "Commande manquante.",
-    "Missing {param_type}": "{param_type} manquant",
-    "Missing parameter: {param_name}": "Paramètre manquant : {param_name}",
-    "No such option {name!r}.": "Option inconnue : {name!r}.",
-    "No such command {name!r}.": "Commande inconnue : {name!r}.",
-    "Option {name!r} does not take a value.": "L'option {name!r} ne prend pas de valeur.",
-    "Could not open file {filename!r}: {message}": "Impossible d'ouvrir le fichier {filename!r} : {message}",
-    "unknown error": "erreur inconnue",
-    "Aborted!": "Interrompu.",
-    "default: {default}": "par défaut : {default}",
-    "file": "fichier",  # click capitalises it: « Fichier '/tmp' est un dossier. »
-    "directory": "dossier",
-    "path": "chemin",
-    "{name} {filename!r} does not exist.": "{name} {filename!r} introuvable.",
-    "{name} {filename!r} is a file.": "{name} {filename!r} est un fichier.",
-    "{name} {filename!r} is a directory.": "{name} {filename!r} est un dossier.",
-    "{name} {filename!r} is not readable.": "{name} {filename!r} illisible.",
-    "{name} {filename!r} is not writable.": "{name} {filename!r} non modifiable.",
-    "{value!r} is not a valid {number_type}.": "{value!r} n'est pas un {number_type} valide.",
-    "{value} is not in the range {range}.": "{value} n'est pas dans l'intervalle {range}.",
-    "integer": "entier",
-    "float": "nombre",
-    "Choose from:\n\t{choices}": "Choisir parmi :\n\t{choices}",
+import click
+
+from aidenum.catalogue.paths import shipped
+
+DOMAIN = "aidenum"
+LOCALE_DIR = shipped("commands", "locale")
+
+# click type name -> metavar shown in --help
+TYPE_METAVARS = {
+    "text": "TEXTE", "integer": "ENTIER", "integer range": "ENTIER", "float": "NOMBRE",
+    "float range": "NOMBRE", "boolean": "OUI|NON", "uuid": "UUID", "filename": "FICHIER",
+    "file": "FICHIER", "directory": "DOSSIER", "path": "CHEMIN", "datetime": "DATE",
+    "fichier": "FICHIER", "dossier": "DOSSIER", "chemin": "CHEMIN",
 }
-PLURALS = {
-    "Did you mean {possibility}?": ("Vouliez-vous dire {possibility} ?", "(Vouliez-vous dire : {possibilities} ?)"),
-    "Option {name!r} requires an argument.": ("L'option {name!r} attend une valeur.",
-                                              "L'option {name!r} attend {nargs} valeurs."),
-    "{value!r} is not {choice}.": ("{value!r} n'est pas {choice}.", "{value!r} ne fait pas partie de {choices}."),
-    "{value!r} does not match the format {format}.": ("{value!r} ne respecte pas le format {format}.",
-                                                      "{value!r} ne respecte aucun des formats {formats}."),
-    "Got unexpected extra argument ({args})": ("Argument en trop : {args}", "Arguments en trop : {args}"),
-    "Takes {nargs} values but 1 was given.": ("{nargs} valeurs attendues, 1 reçue.",
-                                              "{nargs} valeurs attendues, {len} reçues."),
-}
-_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui")
-
-
-def gettext(message: str) -> str:
-    return MESSAGES.get(message, message)
-
-
-def ngettext(singular: str, plural: str, count: int) -> str:
-    if singular in PLURALS:
-        return PLURALS[singular][0 if count == 1 else 1]
-    return singular if count == 1 else plural
 
 
 def install() -> None:
-    """Point click's modules at the French table (idempotent)."""
-    for name in _MODULES:
-        module = importlib.import_module(f"click.{name}")
-        if hasattr(module, "_"):
-            module._ = gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = ngettext
+    """Bind aidenum's catalogue as gettext's text domain, French first (idempotent).
+
+    Must run before the command modules build their click types: ``click.Path`` translates
+    its name (« fichier ») when it is constructed."""
+    languages = os.environ.get("LANGUAGE", "")
+    if not languages.startswith("fr"):
+        os.environ["LANGUAGE"] = "fr" + (f":{languages}" if languages else "")
+    gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
+    gettext.textdomain(DOMAIN)
+
+
+class FrenchHelpFormatter(click.HelpFormatter):
+    """« Options : » with the French space before the colon."""
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading} :\n")
+
+
+class FrenchContext(click.Context):
+    formatter_class = FrenchHelpFormatter
+
+
+def localise(command: click.Command) -> None:
+    """French help for ``command`` and everything under it: formatter and type metavars."""
+    command.context_class = FrenchContext
+    for param in command.params:
+        if isinstance(param, click.Option) and param.metavar is None and not param.is_flag:
+            name = getattr(param.type, "name", "")
+            if name in TYPE_METAVARS:
+                param.metavar = TYPE_METAVARS[name]
+    for sub in getattr(command, "commands", {}).values():
+        localise(sub)

@@ -14,17 +14,9 @@ from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import number_fr
 
 from .common import UserError, is_terminal, os_error_fr, user_errors
+from .options import date_option, format_option, include_closed_option, output_option, reference_day, top_option
 
-FORMATS = ["table", "json", "csv", "html"]
-
-
-def _today(value: str | None) -> dt.date:
-    if not value:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UserError(f"date invalide « {value} » (attendu AAAA-MM-JJ, par ex. 2027-03-01)") from None
+FORMATS = ("texte", "json", "csv", "html")
 
 
 def _matcher():
@@ -37,7 +29,14 @@ def _matcher():
             raise UserError(f"le catalogue de {home} est vide : importez d'abord des dispositifs "
                             "(aidenum catalogue import FICHIER)")
     matcher = Matcher(home)
-    result = _build(matcher, force=False)
+    try:
+        result = _build(matcher, force=False)
+    except OSError:
+        if store.is_writable(matcher.index.root / "x"):
+            raise
+        raise UserError(f"l'index de recherche de {home} est absent ou plus ancien que le catalogue, et ce "
+                        "dossier est en lecture seule : lancez « aidenum index » avec un compte qui peut y "
+                        "écrire") from None
     if result is not None:
         click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {number_fr(result.seconds, 1, fixed=True)} s.",
                    err=True)
@@ -81,15 +80,13 @@ def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "") 
 
 @click.command("match")
 @click.argument("plan_path", metavar="PLAN", type=click.Path(dir_okay=False))
-@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 200),
-              help="Nombre de dispositifs proposés par action.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table (terminal), json, csv ou html (rapport imprimable).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Écrire le résultat dans ce fichier.")
-@click.option("--include-closed", is_flag=True, help="Montrer aussi les dispositifs clôturés.")
+@top_option(10, 200)
+@format_option(*FORMATS)
+@output_option()
+@include_closed_option
 @click.option("--exclusions", "show_exclusions", is_flag=True,
               help="Lister aussi les dispositifs écartés par les filtres, avec la raison.")
-@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@date_option()
 @user_errors
 def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     """Trouver, pour chaque action du PLAN, les dispositifs auxquels la collectivité peut prétendre.
@@ -107,7 +104,7 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     """
     from aidenum.matcher.plans import load_plan
     from aidenum.matcher.report import ActionResult
-    today = _today(date_)
+    today = reference_day(date_)
     plan = load_plan(plan_path)
     for warning in plan.warnings:
         click.echo(f"Attention : {warning}", err=True)
@@ -145,12 +142,11 @@ def _collectivite_for(value: str):
 @click.option("--pour", "pour", metavar="TYPE:CODE",
               help="Ne garder que les dispositifs ouverts à cette collectivité (commune:35238, epci:200069193, "
                    "departement:35, region:53).")
-@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 200), help="Nombre de résultats.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table (terminal), json, csv ou html (rapport imprimable).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Écrire le résultat dans ce fichier.")
-@click.option("--include-closed", is_flag=True, help="Montrer aussi les dispositifs clôturés.")
-@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@top_option(10, 200, help="Nombre de résultats.")
+@format_option(*FORMATS)
+@output_option()
+@include_closed_option
+@date_option()
 @user_errors
 def search(text, pour, top, fmt, output, include_closed, date_):
     """Chercher des dispositifs par un texte libre.
@@ -164,7 +160,7 @@ def search(text, pour, top, fmt, output, include_closed, date_):
     from aidenum.matcher.report import ActionResult
     if not text.strip():
         raise UserError("texte de recherche vide")
-    today = _today(date_)
+    today = reference_day(date_)
     collectivite = _collectivite_for(pour) if pour else None
     matcher = _matcher()
     matches = matcher.search(text, collectivite, top=top, include_closed=include_closed, today=today)

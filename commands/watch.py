@@ -1,14 +1,14 @@
 """`aidenum digest` and `aidenum calendar`: the weekly watch of a plan."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
 from .common import UserError, progress, user_errors
+from .options import date_option, format_option, output_option, reference_day, top_option
 
-FORMATS = ("terminal", "markdown", "html")
+FORMATS = ("texte", "markdown", "html")
 
 
 def make_matcher():
@@ -23,10 +23,6 @@ def make_matcher():
     return matcher
 
 
-def _today(value: dt.datetime | None) -> dt.date:
-    return value.date() if value else dt.date.today()
-
-
 def _load_plan(path: str):
     from aidenum.matcher.plan import load_plan
     return load_plan(path)
@@ -38,23 +34,18 @@ def _say(message: str) -> None:
 
 @click.command()
 @click.argument("plan", type=click.Path(dir_okay=False))
-@click.option("--since", "since", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
-              help="Changements depuis cette date.")
+@date_option("since", help="Changements depuis cette date.", flag="--since")
 @click.option("--last-run", "last_run", is_flag=True,
               help="Veille : changements depuis le précédent résumé --last-run de ce plan, et ce "
                    "résumé devient le point de départ du suivant.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
-              help="Présentation du résumé.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), metavar="FICHIER",
-              help="Écrire le résumé dans ce fichier.")
+@format_option(*FORMATS)
+@output_option(help="Écrire le résumé dans ce fichier.")
 @click.option("--envoyer", is_flag=True, help="Envoyer le résumé par e-mail (texte + HTML) via SMTP.")
 @click.option("--a", "--destinataire", "recipients", multiple=True, metavar="ADRESSE",
               help="Destinataire de l'e-mail (répétable).")
 @click.option("--renvoyer", is_flag=True, help="Renvoyer un résumé déjà envoyé à ces destinataires.")
-@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
-              help="Date du jour à utiliser (par défaut : aujourd'hui).")
-@click.option("--top", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Nombre de dispositifs retenus par action (les mieux classés).")
+@date_option("date", help="Date du jour à utiliser (par défaut : aujourd'hui).")
+@top_option(20, 500, help="Nombre de dispositifs retenus par action (les mieux classés).")
 @user_errors
 def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, date, top):
     """Résumé de veille : ce qui a changé pour les actions du PLAN.
@@ -94,8 +85,8 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
             settings = mail.SmtpSettings.from_env()
         except mail.MailError as error:
             raise UserError(str(error)) from None
-    job = DigestJob(plan=_load_plan(plan), today=_today(date), since=since.date() if since else None,
-                    last_run=last_run, fmt=fmt, output=Path(output) if output else None,
+    job = DigestJob(plan=_load_plan(plan), today=reference_day(date), since=since,
+                    last_run=last_run, fmt="terminal" if fmt == "texte" else fmt, output=Path(output) if output else None,
                     recipients=list(recipients) if envoyer else [], resend=renvoyer, smtp=settings, top=top)
     deliver(job, make_matcher, say=_say, show=lambda text: click.echo(text, nl=False),
             progress=lambda iterable: progress(iterable, "Résumé des actions"))
@@ -103,14 +94,11 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
 
 @click.command()
 @click.argument("plan", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              metavar="FICHIER.ics", help="Fichier iCalendar à écrire.")
+@output_option(help="Fichier iCalendar à écrire.", metavar="FICHIER.ics", required=True)
 @click.option("--rappel-jours", "reminder_days", type=click.IntRange(0, 365), default=14, show_default=True,
               help="Rappel ce nombre de jours avant chaque date limite.")
-@click.option("--date", "date", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="AAAA-MM-JJ",
-              help="Date du jour à utiliser (par défaut : aujourd'hui).")
-@click.option("--top", type=click.IntRange(1, 500), default=20, show_default=True,
-              help="Nombre de dispositifs retenus par action.")
+@date_option("date", help="Date du jour à utiliser (par défaut : aujourd'hui).")
+@top_option(20, 500, help="Nombre de dispositifs retenus par action.")
 @user_errors
 def calendar(plan, output, reminder_days, date, top):
     """Calendrier des dates limites des dispositifs retenus pour le PLAN (.ics).
@@ -122,4 +110,4 @@ def calendar(plan, output, reminder_days, date, top):
     """
     from aidenum.watch.calendar import write_plan_calendar
 
-    _say(write_plan_calendar(_load_plan(plan), make_matcher, _today(date), Path(output), reminder_days, top))
+    _say(write_plan_calendar(_load_plan(plan), make_matcher, reference_day(date), Path(output), reminder_days, top))

@@ -9,7 +9,6 @@ written next to its destination, checked by ``check_docx`` and only then moved i
 from __future__ import annotations
 
 import copy
-import functools
 import datetime as dt
 import io
 import re
@@ -23,6 +22,7 @@ from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
 from .family import FAMILIES, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
+from aidenum.catalogue import territory
 from aidenum.catalogue.files import replacing
 from aidenum.catalogue.formatting import strip_accents
 from aidenum.catalogue.paths import shipped
@@ -108,12 +108,6 @@ class Templates:
         return PARAGRAPH.join(paragraphs)
 
 
-@functools.lru_cache(maxsize=1)
-def _referential():
-    from aidenum.catalogue import territory
-    return territory.load()
-
-
 class _CachingEnvironment(SandboxedEnvironment):
     """docxtpl compiles the whole document XML at every render: compile each source once."""
 
@@ -152,7 +146,7 @@ def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Tem
     env = templates.env
     path, blob, used = templates.load(family, env)
     context = build_context(plan, action, schemes, financing, family=family,
-                            today=today or dt.date.today(), referential=referential or _referential())
+                            today=today or dt.date.today(), referential=referential or territory.load())
     for name in sorted(used & templates.block_names()):
         context[name] = templates.render_block(name, context)
     missing = _missing(context, used, financing)
@@ -192,7 +186,7 @@ def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, templ
         element = getattr(part, "_element", None)
         if element is not None:
             _highlight_markers(element)
-    with replacing(out) as tmp_name:  # the previous file stays whole until the new one is checked
+    with replacing(out, make_parents=True) as tmp_name:  # the previous file stays whole until the new one is checked
         document.save(tmp_name)
         check_docx(tmp_name)
 

@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aidenum.catalogue import store
+from aidenum.catalogue import store, territory
 from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr, range_fr
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.vocabularies import AID_TYPES
@@ -136,12 +136,7 @@ class Matcher:
             self._thesaurus = thesaurus.load()
         return self._thesaurus
 
-    @property
-    def referential(self):
-        if self._referential is None:
-            from aidenum.catalogue import territory
-            self._referential = territory.load()
-        return self._referential
+    referential = territory.LazyAttribute()
 
     def _catalogue(self):
         return store.Catalogue(self.home / store.DB_NAME)

@@ -123,7 +123,7 @@ def to_table(sections: list[ActionResult], today: dt.date, width: int | None = N
         for m in section.matches:
             s = m.scheme
             lines.append(f"{m.rank:>3}. {s.title}  [{s.id}]")
-            lines.append(f"     score {m.score:.1f} · {STATUSES[s.status(today)]}"
+            lines.append(f"     score {number_fr(m.score, 1, fixed=True)} · {STATUSES[s.status(today)]}"
                          + (f" · {s.url or s.application_url}" if (s.url or s.application_url) else ""))
             for sentence in m.why:
                 lines.extend(textwrap.wrap(sentence, width=width, initial_indent="     • ",

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from aidenum.catalogue import territory
 from aidenum.catalogue.model import LIST_FIELDS, NUMBER_FIELDS, TEXT_FIELDS, Scheme, SchemeError
 from aidenum.catalogue.normalise import clean_text, find_rates, parse_amount, parse_french_date, strip_tracking
 from aidenum.catalogue.vocabularies import VOCABULARIES, fold, label_to_slug
@@ -72,13 +73,7 @@ class NormalisePipeline:
         except SchemeError as error:
             raise _drop(self.report, error) from None
 
-    @property
-    def referential(self):
-        if self._referential is None:
-            from aidenum.catalogue import territory
-
-            self._referential = territory.load()
-        return self._referential
+    referential = territory.LazyAttribute()
 
     def normalise(self, data: dict) -> dict:
         rid = str(data.get("id") or "?")

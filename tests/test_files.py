@@ -16,7 +16,9 @@ def leftovers(folder):
 
 def test_atomic_write_bytes_text_and_callback(tmp_path):
     target = tmp_path / "sub" / "rapport.csv"
-    atomic_write(target, b"a;b\n")
+    with pytest.raises(FileNotFoundError):  # a typo in -o is reported, not silently created
+        atomic_write(target, b"a;b\n")
+    atomic_write(target, b"a;b\n", make_parents=True)
     assert target.read_bytes() == b"a;b\n"
     atomic_write(target, "é;\r\n", newline="")
     assert target.read_bytes() == "é;\r\n".encode()

@@ -95,7 +95,6 @@ def test_index_command_prints_count_and_rate(runner, aidenum_home):
 
 @pytest.mark.parametrize("args, message", [
     (["match", "absent.yaml"], "fichier introuvable"),
-    (["match", "{plan}", "--date", "22/11/2026"], "date invalide « 22/11/2026 »"),
     (["search", "x", "--pour", "ville:1"], "type de collectivité inconnu « ville »"),
     (["search", "x", "--pour", "commune"], "attendu TYPE:CODE"),
     (["search", "x", "--pour", "commune:99999"], "territoire inconnu"),
@@ -105,6 +104,13 @@ def test_bad_input_gives_french_error_without_traceback(runner, plan_file, args,
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
+
+
+def test_bad_date_is_a_usage_error_like_digest(runner, plan_file):
+    # was exit code 1 while digest/calendar said 2 for the same mistake: one --date type now
+    result = runner.invoke(cli, ["match", str(plan_file), "--date", "22/11/2026"])
+    assert result.exit_code == 2 and "date invalide « 22/11/2026 »" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_empty_catalogue_is_explained(runner, tmp_path):

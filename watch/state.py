@@ -92,7 +92,7 @@ class WatchState:
 
     def save(self) -> None:
         atomic_write(self.path, lambda handle: json.dump(self.data, handle, ensure_ascii=False, indent=1,
-                                                         sort_keys=True))
+                                                         sort_keys=True), make_parents=True)
 
     # -- digests (the --last-run watermark) ------------------------------------------------------
     def last_digest(self, plan_key: str) -> dict | None:

@@ -17,6 +17,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 
+from aidenum.catalogue import territory
 from aidenum.catalogue.model import SchemeError
 
 from .base import SchemeSpider
@@ -129,13 +130,7 @@ class AidesTerritoiresSpider(SchemeSpider):
         root, target = urlsplit(self.api_root), urlsplit(urljoin(self.api_root, next_url))
         return urlunsplit((root.scheme, root.netloc, target.path, target.query, ""))
 
-    @property
-    def referential(self):
-        if self._referential is None:
-            from aidenum.catalogue import territory
-
-            self._referential = territory.load()
-        return self._referential
+    referential = territory.LazyAttribute()
 
     # -- crawl bookkeeping ---------------------------------------------------------------------
     def _report_invalid(self, error: SchemeError) -> None:
