@@ -548,7 +548,9 @@ def select(catalogue: Catalogue, filters: Filters | None = None, referential=Non
     if filters.territory and referential is None:
         from . import territory
         referential = territory.load()
-    for scheme in catalogue.all(source=filters.source, without=without):
+    from .sources import canonical
+    family = canonical(filters.source) if filters.source else None
+    for scheme in catalogue.all(family=family, without=without):
         if filters.match(scheme, referential):
             yield scheme
 

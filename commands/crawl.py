@@ -94,7 +94,8 @@ def crawl(sources, start_url, cache, list_only, overrides):
     """Collecter les dispositifs sur les sites sources et mettre à jour le catalogue.
 
     \b
-    Sans SOURCE, toutes les sources sont collectées. Pour chaque source, un compte rendu :
+    Sans SOURCE, toutes les sources sont collectées (at, bdt, dsil, feder, francenum ; les
+    noms longs comme aides_territoires ou banque_des_territoires sont acceptés). Pour chaque source, un compte rendu :
     fiches trouvées, nouvelles / modifiées / inchangées / clôturées, erreurs par champ et
     erreurs HTTP. Une source en échec ou partielle ne clôture aucune de ses fiches ; les
     autres sources sont enregistrées quand même. Code de sortie 1 si une source échoue.
@@ -103,11 +104,12 @@ def crawl(sources, start_url, cache, list_only, overrides):
     Exemples :
       aidenum crawl
       aidenum crawl dsil feder
-      aidenum crawl banque_des_territoires --start-url http://127.0.0.1:8000/dispositifs-nationaux
+      aidenum crawl bdt --start-url http://127.0.0.1:8000/dispositifs-nationaux
     """
     from scrapy.spiderloader import get_spider_loader
 
     from aidenum.catalogue import store
+    from aidenum.catalogue.sources import canonical, label
     from aidenum.spiders.report import CrawlReport, read_status, render_fr, status_dir
 
     home = store.home()
@@ -115,9 +117,9 @@ def crawl(sources, start_url, cache, list_only, overrides):
     loader = get_spider_loader(settings)
     available = sorted(loader.list())
     if list_only:
-        click.echo("Sources disponibles : " + ", ".join(available))
+        click.echo("Sources disponibles : " + ", ".join(f"{n} ({label(n)})" for n in available))
         return
-    names = list(dict.fromkeys(sources)) or available
+    names = list(dict.fromkeys(canonical(s) for s in sources)) or available
     unknown = [n for n in names if n not in available]
     if unknown:
         raise UserError(f"source inconnue : {', '.join(unknown)} (sources disponibles : {', '.join(available)})")

@@ -139,7 +139,10 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def render_fr(report: CrawlReport) -> str:
-    lines = [f"Source « {report.spider} » : collecte {STATUS_FR.get(report.status, report.status)}"]
+    from aidenum.catalogue.model import SOURCES
+
+    named = f" ({SOURCES[report.spider]})" if report.spider in SOURCES else ""
+    lines = [f"Source « {report.spider} »{named} : collecte {STATUS_FR.get(report.status, report.status)}"]
     if report.status == "skipped":
         lines.append(f"  {report.skipped or report.message}")
         return "\n".join(lines)

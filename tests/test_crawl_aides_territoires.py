@@ -7,7 +7,7 @@ import json
 
 from crawl_helpers import FILES_AT, Mirror, Page, catalogue_rows, crawl, runs, status
 
-SPIDER = "aides_territoires"
+SPIDER = "at"
 KEY = "cle-de-test-0123"
 
 

@@ -29,7 +29,7 @@ _STORE_FIELDS = ("first_seen", "last_seen", "last_changed", "closed_at", "conten
 
 
 class AidesTerritoiresSpider(SchemeSpider):
-    name = "aides_territoires"
+    name = "at"
     source = "at"
     default_start_urls = [API_ROOT]
 

@@ -49,7 +49,7 @@ _CEILING_RE = re.compile(r"(jusqu'a|plafonnee?s? a|dans la limite de|au maximum|
 
 
 class BanqueDesTerritoiresSpider(SchemeSpider):
-    name = "banque_des_territoires"
+    name = "bdt"
     source = "bdt"
     default_start_urls = ["https://www.banquedesterritoires.fr/dispositifs-nationaux"]
     allowed_domains = ["banquedesterritoires.fr", "caissedesdepots.fr"]

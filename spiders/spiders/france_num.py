@@ -28,7 +28,7 @@ _AMOUNT_CUES = re.compile(r"montant|jusqu'a|plafon|cheque|forfaitaire|d'une vale
 
 
 class FranceNumSpider(SchemeSpider):
-    name = "france_num"
+    name = "francenum"
     source = "francenum"
     default_start_urls = ["https://www.francenum.gouv.fr/aides-financieres"]
     allowed_domains = ["francenum.gouv.fr"]
