@@ -73,8 +73,12 @@ def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: di
                 pass
 
     def stop(_):
-        if reactor.running:
+        # after a Ctrl-C Scrapy stops the reactor too: a second stop() raises ReactorNotRunning
+        from twisted.internet.error import ReactorNotRunning
+        try:
             reactor.stop()
+        except ReactorNotRunning:
+            pass
 
     reactor.callWhenRunning(lambda: deferred_from_coro(crawl_all()).addBoth(stop))
     process.start(stop_after_crawl=False)
@@ -135,17 +139,21 @@ def crawl(sources, start_url, cache, list_only, overrides):
     aggregators = {n for n in names if getattr(loader.load(n), "source", "") == AGGREGATOR_SOURCE}
     run_crawl(names, aggregators, settings, {"start_url": start_url} if start_url else {})
 
-    failed = []
+    failed, interrupted = [], False
     for name in names:
         report = read_status(home, name)
         if report is None:
             report = CrawlReport(spider=name, status="failed",
                                  message="échec : la source n'a pas pu démarrer ou s'est arrêtée brutalement ; "
                                          "le catalogue de cette source est inchangé.")
+        interrupted = interrupted or report.finish_reason == "shutdown"
         click.echo(render_fr(report))
         if not report.ok:
             failed.append(name)
     click.echo(f"Journal détaillé : {settings.get('LOG_FILE')}")
     sys.stdout.flush()
+    if interrupted:
+        click.echo("Collecte interrompue (Ctrl-C) : les pages déjà lues sont enregistrées comme collecte "
+                   "partielle, aucune fiche n'a été clôturée.", err=True)
     if failed:
         raise UserError(f"{len(failed)} source(s) en échec ou partielle(s) : {', '.join(failed)}")

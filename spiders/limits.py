@@ -34,6 +34,8 @@ NEXT_PAGE = "aidenum_next"
 DELAY = "aidenum_delay"
 
 _MIB = 1024 * 1024
+# Scrapy's close reasons that are one of our bounds (CloseSpider extension)
+LIMIT_REASONS = {"closespider_pagecount", "closespider_timeout", "closespider_itemcount", "closespider_errorcount"}
 
 
 def _size(n: int) -> str:
@@ -55,7 +57,7 @@ def describe_close_reason(reason: str, settings) -> str:
     if reason == "closespider_errorcount":
         return f"trop d'erreurs ({settings.getint('CLOSESPIDER_ERRORCOUNT')}, CLOSESPIDER_ERRORCOUNT)"
     if reason == "shutdown":
-        return "collecte interrompue (Ctrl-C ou arrêt demandé)"
+        return "collecte interrompue par l'utilisateur (Ctrl-C) ou par un arrêt du système"
     return f"collecte interrompue ({reason})"
 
 
