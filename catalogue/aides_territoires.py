@@ -18,6 +18,7 @@ import weakref
 from functools import lru_cache
 from typing import Any
 
+from .aides_territoires_themes import split_categories
 from .model import Scheme, SchemeError, parse_iso_date
 from .normalise import clean_text, strip_tracking
 from .territory import Referential, TerritoryError
@@ -68,7 +69,7 @@ def scheme_from_api(record: dict, referential: Referential) -> Scheme:
         funders=_names(record.get("financers"), rid, "financers"),
         instructors=_names(record.get("instructors"), rid, "instructors"),
         programmes=_names(record.get("programs"), rid, "programs"),
-        themes=_names(record.get("categories"), rid, "categories"),
+        themes=split_categories(_names(record.get("categories"), rid, "categories")),
         keywords=_names(record.get("keywords"), rid, "keywords"),
         perimeter=perimeter,
         perimeter_label=perimeter_label,

@@ -572,7 +572,9 @@ def select(catalogue: Catalogue, filters: Filters | None = None, referential=Non
     filters = filters or Filters()
     if filters.territory and referential is None:
         referential = territory.load()
-    for scheme in catalogue.all(source=filters.source, without=without):
+    from .sources import canonical
+    family = canonical(filters.source) if filters.source else None
+    for scheme in catalogue.all(family=family, without=without):
         if filters.match(scheme, referential):
             yield scheme
 

@@ -32,6 +32,15 @@ SOURCES = {
     "francenum": "France Num",
     "facts": "Fiches de faits vérifiés",
 }
+# Other names of a source (spider and site names, older spellings), accepted wherever a source is
+# named; ``catalogue.sources.canonical`` turns them into the SOURCES key used in ids and reports.
+SOURCE_ALIASES = {
+    "aides_territoires": "at", "aides-territoires": "at",
+    "banque_des_territoires": "bdt", "banque-des-territoires": "bdt",
+    "france_num": "francenum", "france-num": "francenum",
+    "prefectures": "dsil",
+    "faits": "facts",
+}
 CLOSING_SOON_DAYS = 30
 MAX_TEXT_CHARS = 200_000  # a description longer than this is a scraping accident, not a scheme
 _DATA_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")

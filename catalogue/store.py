@@ -343,9 +343,11 @@ class Catalogue:
                     out[scheme.id] = scheme
         return out
 
-    def all(self, source: str | None = None, without: Iterable[str] = ()) -> Iterator[Scheme]:
+    def all(self, source: str | None = None, without: Iterable[str] = (), family: str | None = None) -> Iterator[Scheme]:
         """Every scheme, by id. ``without`` names fields left out (at their default value), e.g.
-        ``("raw", "description")`` to list thousands of schemes without decoding their texts."""
+        ``("raw", "description")`` to list thousands of schemes without decoding their texts.
+        ``source`` is the exact ``source`` field (a run's own records); ``family`` also takes the
+        records whose id carries that source's prefix (see ``catalogue.sources``)."""
         data = "data"
         for name in without:
             if not name.isidentifier():
@@ -356,6 +358,9 @@ class Catalogue:
         query, args = f"SELECT id, {data}, closed_at FROM schemes", ()
         if source:
             query, args = query + " WHERE source=?", (source,)
+        elif family:
+            prefix = family.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
+            query, args = query + " WHERE source=? OR id LIKE ? ESCAPE '\\'", (family, prefix)
         for row in self.db.execute(query + " ORDER BY id", args):
             scheme = self._from_row(row)
             if scheme is not None:

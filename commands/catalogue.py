@@ -121,7 +121,9 @@ def _print_report(report) -> None:
 
 def _filter_options(func):
     options = [
-        click.option("--source", help="Seulement cette source (at, dsil, feder, bdt, francenum, facts)."),
+        click.option("--source", help="Seulement cette source, quel que soit le fichier d'où viennent ses "
+                                      "fiches : at, dsil, feder, bdt, francenum, facts, ou un préfixe "
+                                      "d'identifiant (detr, ademe…)."),
         click.option("--financeur", help="Financeur contenant ce texte (accents et casse ignorés), "
                                          "par ex. « Banque des Territoires »."),
         click.option("--beneficiaire", help="Ouverts à ce bénéficiaire : commune, epci, department, region, "
@@ -283,7 +285,7 @@ _VOCAB_FIELDS = ("beneficiaries", "aid_types", "destinations", "steps")
 
 def describe(scheme, versions) -> str:
     """The whole record in French, for a person."""
-    from aidenum.catalogue.model import SOURCES
+    from aidenum.catalogue.sources import label as source_label
     from aidenum.catalogue.vocabularies import STATUSES, slug_to_label
     lines = [scheme.title, "=" * min(len(scheme.title), 100)]
     lines.append(f"Statut : {STATUSES[scheme.status()]}")
@@ -295,7 +297,7 @@ def describe(scheme, versions) -> str:
         if name == "recurrence":
             return slug_to_label("recurrence", value) if value else ""
         if name == "source":
-            return f"{value} ({SOURCES.get(value, value)})"
+            return f"{value} ({source_label(value)})"
         if name == "perimeter":
             return f"{value} — {scheme.perimeter_label}" if scheme.perimeter_label else value
         if name == "is_call_for_project":
@@ -350,8 +352,9 @@ def runs_command(source):
       aidenum catalogue runs --source at
     """
     from aidenum.catalogue.store import Catalogue
+    from aidenum.catalogue.sources import canonical
     with Catalogue() as store:
-        runs = store.runs(source)
+        runs = store.runs(canonical(source) if source else None)
     if not runs:
         click.echo("Aucun import ni collecte pour l'instant.")
         return

@@ -345,9 +345,14 @@ class StorePipeline:
             for failure in report.failures:
                 failure.kind = "detail" if url_key(failure.url) in known_urls else "listing"
             listing_failures = [f for f in report.failures if f.kind == "listing"]
-            problems = []
-            if reason != "finished":
-                problems.append(f"collecte interrompue ({reason})")
+            from .limits import LIMIT_REASONS, describe_close_reason
+
+            closed_by = describe_close_reason(reason, self.crawler.settings)
+            if reason in LIMIT_REASONS:
+                report.stopped(closed_by)
+            problems = list(report.limits)
+            if closed_by and reason not in LIMIT_REASONS:
+                problems.append(closed_by)
             if listing_failures:
                 problems.append(f"{len(listing_failures)} page(s) de liste ou fiche(s) nouvelle(s) illisible(s)")
             if auth_error:
