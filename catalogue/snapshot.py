@@ -29,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 OUTPUT = ROOT / "data" / "catalogue.jsonl"
 CURATION = ROOT / "data" / "sources" / "scheme-facts-curation.yaml"
+# The « périurbain » CSV export carries no date. Aides-territoires exports open aids only and the
+# earliest closing date in this one is 30/11/2022: the export dates from November 2022 at the latest.
+AT_CSV_DATA_DATE = "2022-11"
 BOOKKEEPING = ("first_seen", "last_seen", "last_changed", "closed_at", "content_hash")
 
 
@@ -39,7 +42,9 @@ def collect(shared: Path) -> tuple[list[Scheme], dict[str, str]]:
     at = shared / "aides-territoires"
     with open(at / "aides-territoires_periurbain.csv", encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
-            schemes.append(scheme_from_csv_row(row, line, referential))
+            scheme = scheme_from_csv_row(row, line, referential)
+            scheme.data_date = AT_CSV_DATA_DATE
+            schemes.append(scheme)
     feed_dir = at / "feed-samples"
     for record in json.loads((feed_dir / "departement_drome_data.json").read_text(encoding="utf-8"))["results"]:
         schemes.append(scheme_from_api(record, referential))

@@ -237,6 +237,50 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+# -- coverage --------------------------------------------------------------------------------------
+
+@catalogue.command("couverture")
+@french_help
+@click.option("--territoire", required=True,
+              help="La collectivité : nom ou code d'une commune, d'un EPCI, d'un département ou d'une région "
+                   "(« Mende », « 48095 », « 200069193 », « Lozère », « Occitanie »).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table pour lire, json pour un autre programme.")
+@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@user_errors
+def coverage_command(territoire, fmt, date_):
+    """Dire quels grands dispositifs (DETR, DSIL, DSID, FEDER, FIPD…) le catalogue offre à une
+    collectivité, lesquels sont clôturés et lesquels manquent pour son territoire.
+
+    \b
+    Exemples :
+      aidenum catalogue couverture --territoire "Mende"
+      aidenum catalogue couverture --territoire 200069193
+      aidenum catalogue couverture --territoire "Ain" --format json
+    """
+    import datetime as dt
+
+    from aidenum.catalogue import coverage, territory
+    from aidenum.catalogue.store import Catalogue
+    from .match import _today
+
+    today = _today(date_) if date_ else dt.date.today()
+    referential = territory.load()
+    try:
+        applicant = coverage.applicant_for_territory(territoire, referential)
+    except coverage.CoverageError as error:
+        raise UserError(str(error)) from None
+    with Catalogue() as store:
+        if store.count() == 0:
+            raise UserError(f"le catalogue de {store.path} est vide : importez d'abord des dispositifs "
+                            "(aidenum catalogue import data/catalogue.jsonl)")
+        result = coverage.of_applicant(coverage.schemes_of_families(store), applicant, referential, today)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo("\n".join(result.lines()))
+
+
 # -- show / runs -------------------------------------------------------------------------------
 
 @catalogue.command("show")
@@ -278,7 +322,7 @@ FIELD_LABELS = {
     "rate_comment": "Précisions sur le taux", "description": "Description", "eligibility": "Éligibilité",
     "project_examples": "Exemples de projets", "contact": "Contact", "licence": "Licence / mention",
     "first_seen": "Vu la première fois", "last_seen": "Vu la dernière fois", "last_changed": "Modifié le",
-    "closed_at": "Clôturé le", "sources": "Autres sources",
+    "closed_at": "Clôturé le", "sources": "Autres sources", "data_date": "Date des données",
 }
 _VOCAB_FIELDS = ("beneficiaries", "aid_types", "destinations", "steps")
 

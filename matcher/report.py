@@ -103,18 +103,29 @@ def french_day(iso: str | None) -> str:
     return date_fr(iso)
 
 
+def at_when(at_last_update: str | None) -> str:
+    """« mises à jour le 02/12/2026 », or « de novembre 2022 » when only the month is known."""
+    if not at_last_update:
+        return ""
+    if len(at_last_update) == 7:
+        from aidenum.catalogue.freshness import month_fr
+        return f"de {month_fr(dt.date.fromisoformat(at_last_update + '-01'))}"
+    return f"mises à jour le {french_day(at_last_update)}"
+
+
 def credit_line(at_last_update: str | None) -> str:
     """The credit the Aides-territoires licence asks for: source, link and date of last update."""
     if not at_last_update:
         return ""
     return (f"Données Aides-territoires (Licence Ouverte, https://aides-territoires.beta.gouv.fr), "
-            f"mises à jour le {french_day(at_last_update)}.")
+            f"{at_when(at_last_update)}.")
 
 
-def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None, credit: str = "") -> str:
-    """A readable French listing for the terminal."""
+def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None, credit: str = "",
+             coverage: list[str] = (), freshness: list[str] = ()) -> str:
+    """A readable French listing for the terminal; ``coverage`` lines first, ``freshness`` last."""
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
-    lines: list[str] = []
+    lines: list[str] = list(coverage)
     for section in sections:
         heading = f"Action {section.id} — {section.titre}" if section.id else section.titre
         lines += ["", heading, "═" * min(len(heading), width)]
@@ -135,11 +146,12 @@ def to_table(sections: list[ActionResult], today: dt.date, width: int | None = N
                                            initial_indent="     – ", subsequent_indent="       "))
     if credit:
         lines += ["", credit]
+    lines += [""] * bool(freshness) + list(freshness)
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
 def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: str = "",
-            at_last_update: str | None = None) -> str:
+            at_last_update: str | None = None, coverage: list[str] = (), freshness: list[str] = ()) -> str:
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -147,7 +159,8 @@ def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: 
     return template.render(
         title=title, subtitle=subtitle, today=date_fr(today), sections=sections,
         status_label=lambda s: STATUSES[s.status(today)], status=lambda s: s.status(today),
-        sources=SOURCES, budget=_euros, at_updated=french_day(at_last_update),
+        sources=SOURCES, budget=_euros, at_updated=at_when(at_last_update),
+        coverage=list(coverage), freshness=list(freshness),
     )
 
 
