@@ -347,7 +347,14 @@ class Matcher:
         facts = self.index.facts
         docnums = facts.docnums
         floor = _Floor(parts)
-        ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if floor.passes(hit)]
+        ranked, weak_only = [], set()
+        for hit in hits:
+            if not floor.passes(hit):
+                if not RANKING.below_floor:
+                    continue
+                hit.score *= RANKING.below_floor
+                weak_only.add(hit.id)
+            ranked.append((hit, facts.perimeter[docnums[hit.id]]))
         broad_only, description_only = set(), set()
         natures = action_natures(title, text) if self.mode == "full" else frozenset()
         weak_nature: dict[str, float] = {}
@@ -384,6 +391,8 @@ class Matcher:
                                   hit.id in description_only)
             if hit.id in weak_nature:
                 match.why.insert(1 if match.why else 0, _nature_sentence(natures, scheme))
+            if hit.id in weak_only:
+                match.why.insert(0, _weak_sentence(parts, hit))
             matches.append(match)
         return matches
 
@@ -495,6 +504,13 @@ def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:
     if label:
         out.append(f"Périmètre : {label}")
     return out
+
+
+def _weak_sentence(parts, hit) -> str:
+    """A match on general words only (below the relevance floor): say which ones."""
+    words = [p.label for p in parts if p.kind == "mot" and all(s in hit.matched for s in p.query.stems)][:4]
+    shown = ", ".join(f"« {w} »" for w in words) or "des mots généraux"
+    return f"Rapprochement faible : seulement {shown} en commun avec l'action"
 
 
 def _nature_sentence(natures, scheme: Scheme) -> str:

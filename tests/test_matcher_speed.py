@@ -63,7 +63,7 @@ def postings(reader):
 def test_fast_build_indexes_exactly_what_whoosh_analysis_indexes(homes):
     fast, reference = (SchemeIndex(home) for home in homes)
     a, b = fast._open().reader(), reference._open().reader()
-    assert a.doc_count_all() == b.doc_count_all() == 314
+    assert a.doc_count_all() == b.doc_count_all() == fast.facts.count > 300
     assert postings(a) == postings(b)       # terms, documents, frequencies, positions
     assert all(a.field_length(name) == b.field_length(name) for name in FIELD_WEIGHTS)
     assert fast.facts.lengths == reference.facts.lengths
@@ -164,7 +164,7 @@ def test_fast_matcher_gives_the_reference_results(homes, referential):
     assert dump(fast.search("fibre très haut débit", today=TODAY)) == \
         dump(reference.search("fibre très haut débit", today=TODAY))
     assert fast._schemes is None          # the catalogue was never read whole…
-    assert 0 < len(fast._loaded) < 314   # …only the schemes shown or excluded
+    assert 0 < len(fast._loaded) < fast.index.facts.count   # …only the schemes shown or excluded
 
 
 def test_a_scheme_gone_from_the_catalogue_is_skipped(aidenum_home, referential):
