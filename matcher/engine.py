@@ -72,7 +72,7 @@ DESCRIPTION_ONLY_FACTOR = 0.3
 # title scores BROAD_FACTOR × DESCRIPTION_ONLY_FACTOR: a short title full of the broad word would
 # otherwise outweigh the specific concept, even one found only in a description
 BROAD_FACTOR = 0.5
-SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "keywords"))
+SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "priorities", "keywords"))
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -265,6 +265,8 @@ class Matcher:
             meaningful = "never" if weak else "always"
             if not title_stems.issuperset(expansion.trigger.stems):
                 weight *= DESCRIPTION_SYNONYM_FACTOR
+            if expansion.broader:
+                weight *= RANKING.broader_weight
             parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text,
                                   "domaine" if expansion.broader else "synonyme", meaningful,
                                   trigger=expansion.trigger.text, broad=expansion.broader)
@@ -513,12 +515,17 @@ def _weak_sentence(parts, hit) -> str:
     return f"Rapprochement faible : seulement {shown} en commun avec l'action"
 
 
+_NATURE_LABELS = {"investissement": "des travaux, équipements ou acquisitions",
+                  "fonctionnement": "des dépenses de fonctionnement (postes, animation)", "etude": "une étude"}
+
+
 def _nature_sentence(natures, scheme: Scheme) -> str:
     """Why the kind of spending weakened this match (only under the matches concerned)."""
     offer = ", ".join(AID_TYPES.get(t, t).lower() for t in scheme.aid_types)
-    kinds = " ou ".join(sorted(natures))
-    return f"Offre de {offer} : appui moins direct pour une dépense d'{kinds}" if offer else \
-        f"Dépenses financées différentes de celles de l'action ({kinds})"
+    kinds = " ou ".join(_NATURE_LABELS[n] for n in sorted(natures))
+    if offer:
+        return f"Aide de type {offer} : appui moins direct pour {kinds}"
+    return f"Dépenses financées différentes de celles de l'action ({kinds})"
 
 
 def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
