@@ -173,6 +173,8 @@ def regional_records(family: dict, referential, priorities: bool = False) -> lis
                          f"{family['programme']} {name} — {family['name']}", description=description)
         if priorities:
             scheme.themes = [re.sub(r"^\d°\s*", "", p) for p in family["priorities"]]
+        scheme.beneficiaries = list(family.get("beneficiaries_by_region", {}).get(code.split(":")[1],
+                                                                               scheme.beneficiaries))
         schemes.append(scheme.validate())
     for extra in family.get("collectivites", []):  # e.g. the DSID quote-part of Saint-Martin…
         place = referential.get(extra["perimeter"])
@@ -193,9 +195,10 @@ def feder_records(family: dict, referential) -> list[Scheme]:
         if programme.get("managing_authority"):
             lines.append(f"Autorité de gestion : {programme['managing_authority']}.")
         if programme.get("digital_objectives"):
-            lines.append("Objectifs spécifiques numériques : " + " ; ".join(programme["digital_objectives"]) + ".")
+            lines.append("Objectifs numériques (d'après les pages lues) : " + " ; ".join(programme["digital_objectives"])
+                         + ".")
         else:
-            lines.append("Objectifs spécifiques numériques : à compléter (non relevés sur les pages lues).")
+            lines.append("Objectifs numériques : à compléter (non relevés sur les pages lues).")
         if programme.get("site"):
             lines.append(f"Site des fonds européens : {programme['site']}")
         lines += ["", family["description"].strip()]
@@ -204,8 +207,9 @@ def feder_records(family: dict, referential) -> list[Scheme]:
         scheme = _scheme(facts, f"feder:{programme['region']}", code, place.name,
                          f"FEDER {place.name} — {programme['name']}", description="\n".join(lines))
         scheme.programmes = [family["programme"], programme["name"]]
-        if programme.get("managing_authority"):
-            scheme.funders = ["Union européenne (FEDER)", programme["managing_authority"]]
+        authority = programme.get("managing_authority", "")
+        if authority and "à vérifier" not in authority:
+            scheme.funders = [*scheme.funders, authority]
         schemes.append(scheme.validate())
     return schemes
 

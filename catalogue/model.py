@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .formatting import number_fr
 from .vocabularies import VOCABULARIES
 
 SOURCES = {
@@ -166,8 +167,8 @@ class Scheme:
             if not isinstance(value, str):
                 raise SchemeError(rid, name, "texte attendu")
             if len(value) > MAX_TEXT_CHARS:
-                raise SchemeError(rid, name, f"texte de {len(value):,} caractères, au-delà de la "
-                                             f"limite de {MAX_TEXT_CHARS:,}".replace(",", " "))
+                raise SchemeError(rid, name, f"texte de {number_fr(len(value), group=' ')} caractères, au-delà "
+                                             f"de la limite de {number_fr(MAX_TEXT_CHARS, group=' ')}")
         for name in ("url", "application_url"):
             value = getattr(self, name)
             if value and not re.match(r"^https?://\S+$", value):

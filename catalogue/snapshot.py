@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from . import core_schemes, feeds, territory
+from .files import atomic_write
 from .model import Scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,12 +56,13 @@ def write(schemes: list[Scheme], out: Path = OUTPUT) -> int:
     if len(unique) != len(schemes):
         dupes = len(schemes) - len(unique)
         raise SystemExit(f"{dupes} identifiant(s) en double dans les sources : corrigez les convertisseurs")
-    with open(out, "w", encoding="utf-8") as handle:
+    def write_all(handle) -> None:
         for scheme_id in sorted(unique):
             data = unique[scheme_id].to_dict()
             for key in BOOKKEEPING:
                 data.pop(key, None)
             handle.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
+    atomic_write(out, write_all)
     return len(unique)
 
 

@@ -21,10 +21,11 @@ module touching indexes and queries.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Token, Tokenizer
+
+from aidenum.catalogue.formatting import strip_accents
 
 # Bump when the terms produced for a text change: indexes built by another version are rebuilt.
 ANALYZER_VERSION = 3
@@ -121,10 +122,7 @@ class AccentFoldFilter(Filter):
 
 @lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
-    if text.isascii():
-        return text
-    text = text.replace("œ", "oe").replace("æ", "ae")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return strip_accents(text)
 
 
 class LightFrenchStemFilter(Filter):

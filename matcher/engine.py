@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aidenum.catalogue import store
-from aidenum.catalogue.normalise import number_fr, range_fr
+from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr, range_fr
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.vocabularies import AID_TYPES
 
@@ -532,7 +532,7 @@ def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
     if scheme.deadline is None:
         return "Aide permanente, sans date limite" if scheme.recurrence == "ongoing" else "Pas de date limite connue"
     days = scheme.days_left(today)
-    when = f"{scheme.deadline:%d/%m/%Y}"
+    when = date_fr(scheme.deadline)
     if days < 0:
         return f"Date limite : {when}, dépassée depuis {-days} jour{'s' if -days > 1 else ''}"
     if days == 0:
@@ -542,7 +542,7 @@ def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
 
 
 def _number(value: float, unit: str) -> str:
-    return (f"{value:g}".replace(".", ",") if unit == " %" else number_fr(value)) + unit
+    return percent_fr(value) if unit == " %" else amount_fr(value, 0)
 
 
 def _range(low, high, unit) -> str:

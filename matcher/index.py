@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -34,6 +33,7 @@ from typing import Callable, Iterable
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
+from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.model import Scheme
 
 from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
@@ -394,10 +394,7 @@ class SchemeIndex:
                      "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(seconds, 3)}
             (build_dir / "stamp.json").write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
             previous = self.live_dir()
-            fd, tmp_pointer = tempfile.mkstemp(prefix=".pointer-", dir=self.root)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(build_dir.name)
-            os.replace(tmp_pointer, self.pointer)
+            atomic_write(self.pointer, build_dir.name)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise

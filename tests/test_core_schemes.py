@@ -85,3 +85,46 @@ def test_a_malformed_facts_file_is_a_french_error(tmp_path):
     bad.write_text("detr: [oups", encoding="utf-8")
     with pytest.raises(core_schemes.CoreSchemesError, match="YAML illisible"):
         core_schemes.load_facts(bad)
+
+
+def test_every_region_has_its_feder_programme_with_its_managing_authority(core):
+    feder = {sid.split(":")[1]: s for sid, s in core.items() if sid.startswith("feder:")}
+    assert set(feder) == EIGHTEEN_REGIONS
+    for code, scheme in feder.items():
+        assert scheme.perimeter == f"REG:{code}" and scheme.programmes[0] == "FEDER"
+        assert "2021-2027" in scheme.programmes[1] and scheme.url.startswith("http")
+        assert "Autorité de gestion : " in scheme.description
+    assert "Région Normandie" in feder["28"].funders
+    assert "1.3.1 Assurer le développement d'un numérique inclusif" in feder["53"].description
+    # a value the pages did not give is said to be missing, never made up
+    assert "Objectifs numériques : à compléter" in feder["44"].description
+    assert "à vérifier" in feder["06"].description and feder["06"].funders == ["Union européenne (FEDER)"]
+
+
+def test_dsid_is_for_departements_and_the_single_collectivities(core):
+    assert {sid for sid in core if sid.startswith("dsid:")} == \
+        {f"dsid:{code}" for code in EIGHTEEN_REGIONS} | {"dsid:975", "dsid:977", "dsid:978"}
+    assert core["dsid:84"].beneficiaries == ["department"] and core["dsid:84"].perimeter == "REG:84"
+    assert core["dsid:94"].beneficiaries == ["department", "region"]  # Collectivité de Corse
+    assert core["dsid:978"].perimeter == "DEP:978"
+
+
+@pytest.mark.parametrize("scheme_id, programme, beneficiary", [
+    ("dpv:national", "DPV", "commune"), ("fipd:national", "FIPD", "commune"),
+    ("fnadt:national", "FNADT", "association"), ("france-services:national", "France services", "epci"),
+    ("cnfs:national", "Conseiller numérique", "commune"),
+    ("bdt:prets-secteur-public-local", "Banque des Territoires", "department"),
+    ("francenum:initiative-france-num", "France Num", "private-sector"),
+])
+def test_national_families_carry_their_label_and_true_beneficiaries(core, scheme_id, programme, beneficiary):
+    scheme = core[scheme_id]
+    assert scheme.perimeter == "FR" and programme in scheme.programmes
+    assert beneficiary in scheme.beneficiaries
+    assert scheme.licence.startswith("Faits relevés le 02/12/2026 sur http")
+
+
+def test_facts_that_say_a_scheme_ended_close_it(core):
+    import datetime as dt
+    assert core["cnfs:national"].status(dt.date(2026, 12, 2)) == "closed"
+    assert core["fipd:national"].status(dt.date(2026, 12, 2)) == "open"
+    assert core["francenum:initiative-france-num"].beneficiaries == ["private-sector"]  # business-only
