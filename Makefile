@@ -32,6 +32,7 @@ system-deps:
 demo: $(STAMP)
 	@mkdir -p $(DEMO_HOME)
 	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum catalogue import data/catalogue.jsonl
+	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum laureats import data/laureates-dgcl.jsonl.gz
 	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum match data/plans/plan-exemple.yaml --top 5
 
 test: $(STAMP) system-deps

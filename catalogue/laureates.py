@@ -27,6 +27,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import operator
 import re
 import sqlite3
 import zipfile
@@ -90,6 +91,7 @@ class Laureate:
 
 
 COLUMNS = [f.name for f in fields(Laureate)]
+values_of = operator.attrgetter(*COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class Resolver:
     def __init__(self, referential: territory.Referential | None = None):
         self.ref = referential or territory.load()
         self._by_name: dict[tuple[str, str], str | None] = {}
+        self._resolved: dict[tuple, tuple] = {}
 
     def departement(self, raw: str, field: str) -> str:
         code = departement_code(raw)
@@ -180,11 +183,19 @@ class Resolver:
 
     def resolve(self, item: Laureate, dep: str, insee: str | None = None, siren: str | None = None,
                 name: str = "") -> None:
-        """Fill item's insee / epci / territory / place / département / région."""
-        ref = self.ref
-        item.departement = dep
+        """Fill item's insee / epci / siren / territory / place / département / région."""
         insee = (insee or "").strip() or None
         siren = (siren or "").strip() or None
+        by_name = name if not insee and not siren and item.beneficiary_type in ("", "commune") else ""
+        key = (dep, insee, siren, by_name)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(dep, insee, siren, by_name)
+        item.departement = dep
+        item.insee, item.epci, item.siren, item.territory, item.region, item.place = found
+
+    def _resolve(self, dep: str, insee: str | None, siren: str | None, name: str) -> tuple:
+        ref = self.ref
         if insee and len(insee) == 4 and insee.isdigit():
             insee = "0" + insee  # a spreadsheet that read the code as a number
         code = None
@@ -192,19 +203,21 @@ class Resolver:
             code = f"COM:{insee}"
         elif siren and f"EPCI:{siren}" in ref.territories:
             code = f"EPCI:{siren}"
-        elif name and item.beneficiary_type in ("", "commune"):
+        elif name:
             code = self._commune_by_name(name, dep)
+        commune = epci = None
         if code and code.startswith("COM:"):
-            item.insee = code[4:]
-            epci = next((a for a in ref.parents.get(code, ()) if a.startswith("EPCI:")), None)
-            item.epci = epci[5:] if epci else None
+            commune = code[4:]
+            parent = next((a for a in ref.parents.get(code, ()) if a.startswith("EPCI:")), None)
+            epci = parent[5:] if parent else None
         elif code:
-            item.epci = code[5:]
-        item.siren = siren
-        item.territory = code or f"DEP:{dep}"
-        item.region = (ref.region_of(f"DEP:{dep}") or "")[4:] or None
-        place = ref.territories[item.territory].name
-        item.place = place if item.territory.startswith("DEP:") else f"{place} ({dep})"
+            epci = code[5:]
+        territory_code = code or f"DEP:{dep}"
+        region = (ref.region_of(f"DEP:{dep}") or "")[4:] or None
+        place = ref.territories[territory_code].name
+        if not territory_code.startswith("DEP:"):
+            place = f"{place} ({dep})"
+        return commune, epci, siren, territory_code, region, place
 
     def _commune_by_name(self, name: str, dep: str) -> str | None:
         """2018 rows without type nor code: the beneficiary is often the commune, by name."""
@@ -543,8 +556,8 @@ def _ods_text(element) -> Iterator[str]:
 
 
 class CompactReader(_Reader):
-    """The shipped ``laureates-dgcl.jsonl.gz``: a header object then one array per row, already
-    normalised and resolved (see ``write_compact``)."""
+    """The shipped ``laureates-dgcl.jsonl.gz`` (see ``write_compact``). Each row keeps the name
+    of its original DGCL file, so importing that file later replaces the shipped rows."""
     source = "dgcl"
 
     def __iter__(self) -> Iterator[Row]:
@@ -555,17 +568,19 @@ class CompactReader(_Reader):
                 header = {}
             if header.get("format") != COMPACT_FORMAT:
                 raise LaureateError(f"{self.name} : ce n'est pas un fichier de lauréats aidenum")
-            columns = header["columns"]
+            columns, files = header["columns"], {int(y): name for y, name in header["files"].items()}
             for number, text in enumerate(handle, start=2):
                 if number % PROGRESS_EVERY == 0:
                     self.progress(raw.tell(), self.size)
                 try:
                     values = dict(zip(columns, json.loads(text)))
-                    values.setdefault("place", "")
-                    yield Laureate(**values)
-                except (json.JSONDecodeError, TypeError) as error:
+                    dep, insee, siren = values.pop("departement"), values.pop("insee"), values.pop("siren")
+                    item = Laureate(source_file=files.get(values["year"], self.name), source=self.source, **values)
+                    self.resolver.resolve(item, dep, insee=insee, siren=siren)
+                    yield item
+                except (json.JSONDecodeError, TypeError, KeyError) as error:
                     yield RowError(self.name, number, "ligne", f"ligne illisible ({error})")
-            self.progress(raw.tell(), self.size)
+            self.progress(self.size, self.size)
 
 
 def _year_in(name: str) -> int:
@@ -681,7 +696,7 @@ class LaureateStore:
                     replaced_files[row.source_file] = 0
                     result.replaced += db.execute("DELETE FROM laureates WHERE source_file = ?",
                                                   (row.source_file,)).rowcount
-                batch.append(tuple(getattr(row, name) for name in COLUMNS))
+                batch.append(values_of(row))
                 replaced_files[row.source_file] += 1
                 if len(batch) >= BATCH:
                     db.executemany(insert, batch)
@@ -711,19 +726,52 @@ class LaureateStore:
 
 # -- the compact shipped file ----------------------------------------------------------------------
 
+COMPACT_COLUMNS = ["year", "line", "dispositif", "title", "beneficiary", "beneficiary_type", "siren", "insee",
+                   "departement", "cost", "grant", "rate"]
+
+
 def write_compact(items: Iterator[Laureate], out: Path, header: dict) -> int:
-    """Write normalised rows as gzip'd JSON lines (a header object, then one array per row),
-    dropping empty trailing values."""
-    columns = [c for c in COLUMNS]
+    """Write normalised rows as gzip'd JSON lines: a header object (provenance, licence, the
+    original file name of each year), then one array of ``COMPACT_COLUMNS`` per row. What the
+    referential derives (EPCI, région, place label) is left out and resolved again on import."""
+    files: dict[int, str] = {}
     count = 0
     with gzip.open(out, "wt", encoding="utf-8", compresslevel=9) as handle:
-        handle.write(json.dumps({"format": COMPACT_FORMAT, "version": 1, **header, "columns": columns},
-                                ensure_ascii=False) + "\n")
+        body = io.StringIO()
         for item in items:
+            files.setdefault(item.year, item.source_file)
             values = asdict(item)
-            for key in ("cost", "grant", "rate"):
-                if values[key] is not None:
-                    values[key] = round(values[key], 2)
-            handle.write(json.dumps([values[c] for c in columns], ensure_ascii=False, separators=(",", ":")) + "\n")
+            for key in ("cost", "grant"):
+                if values[key] is not None and float(values[key]).is_integer():
+                    values[key] = int(values[key])
+            if values["rate"] is not None:
+                values["rate"] = round(values["rate"], 2)
+            body.write(json.dumps([values[c] for c in COMPACT_COLUMNS], ensure_ascii=False,
+                                  separators=(",", ":")) + "\n")
             count += 1
+        handle.write(json.dumps({"format": COMPACT_FORMAT, "version": 2, **header, "files": files,
+                                 "columns": COMPACT_COLUMNS}, ensure_ascii=False) + "\n")
+        handle.write(body.getvalue())
     return count
+
+
+def build_shipped(sources: list[Path], out: Path = SHIPPED_PATH, extracted: str | None = None) -> int:
+    """Rebuild the shipped compact file from the DGCL CSV files (developer command, see README):
+    ``python -c "from aidenum.catalogue.laureates import build_shipped; build_shipped([...])"``."""
+    resolver = Resolver()
+    extracted = extracted or dt.date.today().strftime("%d/%m/%Y")
+
+    def rows() -> Iterator[Laureate]:
+        for path in sources:
+            for row in reader_for(Path(path), resolver):
+                if isinstance(row, Laureate):
+                    yield row
+    header = {
+        "source": "DGCL, « Projets financés par les dotations de soutien à l'investissement des collectivités "
+                  "territoriales » (data.gouv.fr, jeu 6176785207139a929a2776fe), fichiers "
+                  + ", ".join(Path(p).name for p in sources),
+        "licence": f"Licence Ouverte, DGCL, data.gouv.fr, {extracted}",
+        "note": "lignes normalisées par aidenum (département INSEE, taux en %, bénéficiaire rattaché au "
+                "référentiel des territoires) ; lignes illisibles de la source écartées",
+    }
+    return write_compact(rows(), out, header)

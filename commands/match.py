@@ -112,6 +112,7 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     for warning in plan.warnings:
         click.echo(f"Attention : {warning}", err=True)
     matcher = _matcher()
+    similar = _similar_projects()
     sections = []
     for action in plan.actions:
         matches = matcher.match_action(plan.collectivite, action, top=top, include_closed=include_closed,
@@ -119,8 +120,23 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
         excluded = matcher.exclusions(plan.collectivite, action, today=today) if show_exclusions else []
         sections.append(ActionResult(action.id, action.titre, matches, action.axe, action.description,
                                      action.budget_ht, excluded))
+        _add_similar(sections[-1], similar, plan.collectivite, action)
     title = f"Financements du plan numérique — {plan.collectivite.nom}"
     _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions"), output)
+
+
+def _similar_projects():
+    """The funded-projects look-up, or None when no laureates are loaded (issue 11)."""
+    from aidenum.matcher.similar import SimilarProjects
+    return SimilarProjects.open()
+
+
+def _add_similar(section, similar, collectivite, action, top: int = 5) -> None:
+    if similar is None:
+        return
+    text = f"{action.titre} {action.description}"
+    section.similar = similar.search(text, collectivite, top=top)
+    section.evidence = similar.evidence(text, collectivite)
 
 
 def _collectivite_for(value: str):

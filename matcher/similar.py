@@ -66,11 +66,15 @@ RECENCY_PER_YEAR = 0.92       # weight of a project one year older
 COMPARABLE = 0.30             # similarity for a project to count as evidence
 MIN_SIMILARITY = 0.15         # below this a project is not shown at all
 MIN_EVIDENCE = 3              # comparable projects needed before a scope is used
-GENERIC_SHARE = 0.03          # a term in more than 3 % of the projects (« travaux ») weighs little
+GENERIC_SHARE = 0.03          # a term in more than 3 % of the projects (« travaux ») weighs little and
+                              # does not fetch candidates
 GENERIC_FACTOR = 0.3
-MATCH_SHARE = 0.01            # terms in more of the projects only score, they do not fetch candidates
 MAX_QUERY_TERMS = 16
+CONCEPT_BOOST = 2.0           # a term of a thesaurus concept found in the action
+SYNONYM_WEIGHT = 0.5          # a synonym brought by the thesaurus
 CANDIDATES = {"FR": 400, "REG": 200, "DEP": 200}
+MATCH_TERMS = 6               # the strongest query terms fetch candidates; all of them score
+SHOWN_MAX = 100               # search() results available beyond the comparable projects
 CACHE_SIZE = 64               # search, evidence and rate_proposal of one action share one scoring
 PUBLIC_CAP_DEFAULT = Decimal(80)
 
@@ -304,10 +308,28 @@ class SimilarProjects:
 
     # -- search -----------------------------------------------------------------------------------
     def _query(self, text: str) -> dict[str, float]:
+        """Query term -> weight (idf). A term of a thesaurus concept found in the text weighs
+        more than a passing word (« vidéoprotection » over « abords »); the single-word
+        synonyms of an aidenum concept join the query at a lower weight (« guichet numérique »
+        brings « dématérialisation », « téléservice »)."""
+        stems = terms(text)
         weights: dict[str, float] = {}
-        for term in terms(text):
+        for term in stems:
             if term not in weights and self._frequency(term):
                 weights[term] = self._idf(term)
+        found, expansions = _thesaurus().expand(stems)
+        boosted: set[str] = set()
+        for phrase, concept in found:
+            if not concept.weak:
+                boosted.update(t for t in phrase.stems if t in weights)
+        for term in boosted:
+            weights[term] *= CONCEPT_BOOST
+        for expansion in expansions:
+            stems_ = expansion.phrase.stems
+            if expansion.broader or expansion.concept.weak or not expansion.concept.group or len(stems_) != 1:
+                continue
+            if stems_[0] not in weights and self._frequency(stems_[0]):
+                weights[stems_[0]] = self._idf(stems_[0]) * SYNONYM_WEIGHT
         best = sorted(weights.items(), key=lambda item: -item[1])[:MAX_QUERY_TERMS]
         return dict(best)
 
@@ -317,7 +339,8 @@ class SimilarProjects:
         Terms found in many projects are left out of the match expression when others remain
         (they still count in the similarity): matching « école » alone means thousands of rows."""
         by_rarity = sorted(query, key=self._frequency)
-        specific = [t for t in by_rarity if self._frequency(t) <= self._docs * MATCH_SHARE] or by_rarity[:3]
+        specific = [t for t in by_rarity if self._frequency(t) <= self._docs * GENERIC_SHARE] or by_rarity[:3]
+        specific = sorted(specific, key=lambda t: -query[t])[:MATCH_TERMS]
         match = "terms : (" + " OR ".join(f'"{term}"' for term in specific) + ")"
         if before_year:
             years = [y for y in self._years() if y < before_year]
@@ -365,7 +388,7 @@ class SimilarProjects:
         if query:
             query_norm = sqrt(sum(w * w for w in query.values()))
             reference = self._reference_year(before_year)
-            kept: list[tuple[int, float, str, int]] = []
+            kept: list[tuple[float, int, float, str]] = []
             for rowid, (doc_terms, zone, norm) in self._candidates(query, place, before_year).items():
                 shared = sum(query[t] ** 2 for t in doc_terms.split() if t in query)
                 if not shared or not norm:
@@ -374,19 +397,20 @@ class SimilarProjects:
                 if similarity < MIN_SIMILARITY:
                     continue
                 level, year = _proximity(zone, place)
-                kept.append((rowid, similarity, level, year))
-            rows = self._rows([k[0] for k in kept]) if kept else {}
-            for rowid, similarity, level, year in kept:
+                score = similarity * PROXIMITY[level] * RECENCY_PER_YEAR ** max(reference - year, 0)
+                kept.append((score, rowid, similarity, level))
+            kept.sort(key=lambda k: (-k[0], k[1]))
+            # rows are read for what can be shown (the best) or counted (the comparable) only
+            kept = [k for rank, k in enumerate(kept) if rank < SHOWN_MAX or k[2] >= COMPARABLE]
+            rows = self._rows([k[1] for k in kept]) if kept else {}
+            for score, rowid, similarity, level in kept:
                 values = rows[rowid]
-                recency = RECENCY_PER_YEAR ** max(reference - year, 0)
                 results.append(FundedProject(
                     title=values["title"], dispositif=values["dispositif"], year=values["year"],
                     beneficiary=values["beneficiary"], place=values["place"], insee=values["insee"],
                     siren=values["siren"], departement=values["departement"], region=values["region"],
                     cost=values["cost"], grant=values["grant"], rate=values["rate"],
-                    score=similarity * PROXIMITY[level] * recency, proximity=level, similarity=similarity,
-                    source=values["source"], id=rowid))
-            results.sort(key=lambda p: (-p.score, p.id))
+                    score=score, proximity=level, similarity=similarity, source=values["source"], id=rowid))
         if len(self._cache) >= CACHE_SIZE:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = results
@@ -443,6 +467,11 @@ class SimilarProjects:
             self._referential = territory.load()
         name = self._referential.territories[scope].name if scope in self._referential.territories else scope
         return place_phrase(scope, name)
+
+
+def _thesaurus():
+    from .thesaurus import load
+    return load()
 
 
 def _public_cap(applicant) -> tuple[Decimal, str]:
