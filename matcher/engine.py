@@ -72,7 +72,7 @@ DESCRIPTION_ONLY_FACTOR = 0.3
 # title scores BROAD_FACTOR × DESCRIPTION_ONLY_FACTOR: a short title full of the broad word would
 # otherwise outweigh the specific concept, even one found only in a description
 BROAD_FACTOR = 0.5
-SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "keywords"))
+SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "priorities", "keywords"))
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -260,6 +260,8 @@ class Matcher:
             meaningful = "never" if weak else "always"
             if not title_stems.issuperset(expansion.trigger.stems):
                 weight *= DESCRIPTION_SYNONYM_FACTOR
+            if expansion.broader:
+                weight *= RANKING.broader_weight
             parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text,
                                   "domaine" if expansion.broader else "synonyme", meaningful,
                                   trigger=expansion.trigger.text, broad=expansion.broader)
@@ -342,7 +344,14 @@ class Matcher:
         facts = self.index.facts
         docnums = facts.docnums
         floor = _Floor(parts)
-        ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if floor.passes(hit)]
+        ranked, weak_only = [], set()
+        for hit in hits:
+            if not floor.passes(hit):
+                if not RANKING.below_floor:
+                    continue
+                hit.score *= RANKING.below_floor
+                weak_only.add(hit.id)
+            ranked.append((hit, facts.perimeter[docnums[hit.id]]))
         broad_only, description_only = set(), set()
         natures = action_natures(title, text) if self.mode == "full" else frozenset()
         weak_nature: dict[str, float] = {}
@@ -379,6 +388,8 @@ class Matcher:
                                   hit.id in description_only)
             if hit.id in weak_nature:
                 match.why.insert(1 if match.why else 0, _nature_sentence(natures, scheme))
+            if hit.id in weak_only:
+                match.why.insert(0, _weak_sentence(parts, hit))
             matches.append(match)
         return matches
 
@@ -492,12 +503,24 @@ def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:
     return out
 
 
+def _weak_sentence(parts, hit) -> str:
+    """A match on general words only (below the relevance floor): say which ones."""
+    words = [p.label for p in parts if p.kind == "mot" and all(s in hit.matched for s in p.query.stems)][:4]
+    shown = ", ".join(f"« {w} »" for w in words) or "des mots généraux"
+    return f"Rapprochement faible : seulement {shown} en commun avec l'action"
+
+
+_NATURE_LABELS = {"investissement": "des travaux, équipements ou acquisitions",
+                  "fonctionnement": "des dépenses de fonctionnement (postes, animation)", "etude": "une étude"}
+
+
 def _nature_sentence(natures, scheme: Scheme) -> str:
     """Why the kind of spending weakened this match (only under the matches concerned)."""
     offer = ", ".join(AID_TYPES.get(t, t).lower() for t in scheme.aid_types)
-    kinds = " ou ".join(sorted(natures))
-    return f"Offre de {offer} : appui moins direct pour une dépense d'{kinds}" if offer else \
-        f"Dépenses financées différentes de celles de l'action ({kinds})"
+    kinds = " ou ".join(_NATURE_LABELS[n] for n in sorted(natures))
+    if offer:
+        return f"Aide de type {offer} : appui moins direct pour {kinds}"
+    return f"Dépenses financées différentes de celles de l'action ({kinds})"
 
 
 def deadline_sentence(scheme: Scheme, today: dt.date) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -38,13 +39,16 @@ from aidenum.catalogue.model import Scheme
 from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
 
 # title, themes, programmes > description > keywords > eligibility, funders (Aides-territoires)
-FIELD_WEIGHTS = {"title": 4.0, "themes": 3.0, "programmes": 3.0, "description": 2.0,
+# ``priorities``: the list items of the description (« - Vidéoprotection », « 4° Développement du
+# numérique »): what a multi-purpose scheme (DETR, DSIL, FEDER programme) lists as funded, each item
+# judged as a passage of its own rather than drowned in the whole text (see PRIORITY_B)
+FIELD_WEIGHTS = {"title": 4.0, "themes": 3.0, "programmes": 3.0, "priorities": 3.0, "description": 2.0,
                  "keywords": 1.5, "eligibility": 1.0, "funders": 1.0}
 FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes",
-                "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
+                "priorities": "priorités listées", "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"3-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
+INDEX_FORMAT = f"4-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
@@ -175,16 +179,31 @@ class _WordCache:
         return out
 
 
+# A list item: a line starting with a bullet, a dash, « 1° », « 2) », « a) » or « 3 - ».
+_ITEM_RE = re.compile(r"^\s*(?:[-–—•*▪◦]|\d{1,2}\s*(?:°|\)|\.|-|–)|[a-z]\))\s*(?P<text>\S.*)$")
+
+
+def split_priorities(text: str) -> tuple[str, list[str]]:
+    """(the prose of a description, its list items)."""
+    prose, items = [], []
+    for line in text.splitlines():
+        found = _ITEM_RE.match(line)
+        (items if found else prose).append(found.group("text").strip() if found else line)
+    return "\n".join(prose), items
+
+
 def document(scheme: Scheme) -> dict[str, str]:
     """The text of each indexed field for one scheme."""
     def cut(text: str) -> str:
         return text[:MAX_FIELD_CHARS]
+    prose, items = split_priorities(cut(scheme.description))
     return {
         "id": scheme.id,
         "title": " ".join(filter(None, (scheme.title, scheme.name_initial))),
         "themes": " ; ".join(scheme.themes),
         "programmes": " ; ".join(scheme.programmes),
-        "description": cut(" ".join(filter(None, (scheme.description, scheme.project_examples)))),
+        "description": cut(" ".join(filter(None, (prose, scheme.project_examples)))),
+        "priorities": " ; ".join(items),
         "keywords": " ; ".join(scheme.keywords),
         "eligibility": cut(scheme.eligibility),
         "funders": " ; ".join(scheme.funders),
