@@ -85,8 +85,8 @@ class Answer:
 
     @property
     def text(self) -> str:
-        """The value without the Word markers: « à compléter : … » stays as plain text."""
-        return MARKER_RE.sub(lambda m: m.group(1), self.value)
+        """The value without the Word markers, each spelt out: « à compléter : <what> »."""
+        return MARKER_RE.sub(lambda m: f"« à compléter : {m.group(2)} »", self.value)
 
 
 @functools.lru_cache(maxsize=1)

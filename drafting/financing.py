@@ -248,7 +248,9 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
     ``proposals``: observed rates by scheme id (capped by the published maximum), used where the
     collectivité states nothing, before the published maximum.
     """
-    stated, proposals = list(stated or []), dict(proposals or {})
+    stated = [Stated(e.funder, to_decimal(e.rate, "taux"), to_decimal(e.amount, "montant"), e.source)
+              for e in stated or []]
+    proposals = dict(proposals or {})
     budget = to_decimal(budget_ht, "budget HT")
     if budget is not None:
         if budget < 0:

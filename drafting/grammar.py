@@ -133,12 +133,3 @@ def name_of(text: str, kind: str = "") -> Name:
             # « Le Mans est exclu », « Les Sables-d'Olonne est exclue » (la commune)
             return Name(rest, "m" if article == "le" else "f", article, in_name=True)
     return Name(text, KIND_GENDER.get(kind, "f"), "")
-
-
-def de(text: str, kind: str = "") -> str:
-    return name_of(text, kind).of
-
-
-def council_of(council: str, text: str, kind: str = "") -> str:
-    """« Le conseil communautaire de la Communauté de communes… »."""
-    return f"{_capitalise(council)} {de(text, kind)}"
