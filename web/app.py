@@ -81,7 +81,7 @@ def create_app(home: str | Path | None = None, password_required: bool = False,
         if request.method in SAFE_METHODS:
             return None
         if request.blueprint == "api":
-            if not request.is_json:
+            if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
                 abort(415)
             return None
         if not security.same_token(request.form.get("csrf"), session.get("csrf")):
