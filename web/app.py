@@ -91,6 +91,10 @@ def create_app(home: str | Path | None = None, password_required: bool = False,
                                "Rechargez la page et recommencez.")
         return None
 
+    @app.context_processor
+    def _territory_label():
+        return {"territory_label": lambda code: app.extensions["aidenum"].referential.label(code) if code else ""}
+
     @app.after_request
     def _headers(response):
         for name, value in security.HEADERS.items():
