@@ -3,6 +3,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+WHEELHOUSE := $(VENV)/wheelhouse
 DEMO_HOME ?= $(CURDIR)/out/demo
 
 .PHONY: demo test install system-deps bench clean
@@ -12,6 +13,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# Offline wheel test (tests/test_packaging.py): every dependency as a wheel, plus spaCy's
+	@# `catalogue` registry package whose import name aidenum must never take.
+	$(BIN)/pip wheel --quiet -w $(WHEELHOUSE) . catalogue
 	touch $(STAMP)
 
 install: $(STAMP)

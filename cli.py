@@ -5,16 +5,29 @@ Thin entry point: the click group and its commands, assembled from ``commands/``
 """
 from __future__ import annotations
 
-import click
+import importlib.util
+import sys
+from pathlib import Path
 
-from aidenum.commands import catalogue as catalogue_commands
-from aidenum.commands import crawl as crawl_commands
-from aidenum.commands import draft as draft_commands
-from aidenum.commands import eval as eval_commands
-from aidenum.commands import plan as plan_commands
-from aidenum.commands import match as match_commands
-from aidenum.commands import watch as watch_commands
-from aidenum.commands import web as web_commands
+if __name__ == "__main__" and importlib.util.find_spec("aidenum") is None:
+    # `python cli.py` from a checkout that was never pip-installed: the folder holding this file is
+    # the package `aidenum` (see pyproject.toml), so register it under that name.
+    _root = Path(__file__).resolve().parent
+    _spec = importlib.util.spec_from_file_location("aidenum", _root / "__init__.py",
+                                                   submodule_search_locations=[str(_root)])
+    sys.modules["aidenum"] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules["aidenum"])
+
+import click  # noqa: E402
+
+from aidenum.commands import catalogue as catalogue_commands  # noqa: E402
+from aidenum.commands import crawl as crawl_commands  # noqa: E402
+from aidenum.commands import draft as draft_commands  # noqa: E402
+from aidenum.commands import eval as eval_commands  # noqa: E402
+from aidenum.commands import plan as plan_commands  # noqa: E402
+from aidenum.commands import match as match_commands  # noqa: E402
+from aidenum.commands import watch as watch_commands  # noqa: E402
+from aidenum.commands import web as web_commands  # noqa: E402
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

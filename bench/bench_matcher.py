@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from aidenum.catalogue import store, territory  # noqa: E402
 from aidenum.catalogue.aides_territoires import scheme_from_csv_row  # noqa: E402
+from aidenum.catalogue.formatting import number_fr  # noqa: E402
 from aidenum.matcher.engine import Matcher  # noqa: E402
 from aidenum.matcher.plan import Action, load_plan  # noqa: E402
 
@@ -96,7 +97,7 @@ def median_time(func, runs: int) -> tuple[float, object]:
 
 
 def fr(value: float, digits: int = 0) -> str:
-    return f"{value:,.{digits}f}".replace(",", " ").replace(".", ",")
+    return number_fr(value, digits, fixed=True)
 
 
 def build_rates(home: Path, count: int, runs: int) -> dict[str, float]:

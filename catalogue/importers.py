@@ -27,7 +27,6 @@ Policy for bad input — nothing already in the catalogue is ever lost:
 """
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
+from . import files
 from .model import Scheme, SchemeError
 from .store import Catalogue
 from .vocabularies import fold
@@ -225,40 +225,19 @@ class _Lazy:
 # -- encoding and format -----------------------------------------------------------------------
 
 def detect_encoding(path: Path) -> str:
-    """'utf-8-sig' (BOM or not) when the whole file decodes as UTF-8, else 'cp1252'.
-
-    Streams the file in chunks through incremental decoders; raises ImportFileError on an empty
-    file or bytes that neither encoding can read."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    size = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            size += len(chunk)
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return _check_cp1252(path)
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return _check_cp1252(path)
-    if size == 0:
+    """'utf-8-sig' (BOM or not) when the whole file decodes as UTF-8, else 'cp1252' (see
+    ``files.detect_encoding``); raises ImportFileError on an empty file, bytes that neither
+    encoding can read, or a device/FIFO."""
+    try:
+        encoding = files.detect_encoding(path)
+    except files.UndecodableError as error:
+        raise ImportFileError(f"encodage illisible : ni UTF-8 ni Windows-1252 (octet 0x{error.byte:02X} à la "
+                              f"position {error.offset}) ; réenregistrez le fichier en UTF-8") from None
+    except files.NotRegularFileError as error:
+        raise ImportFileError(error.reason) from None
+    if Path(path).stat().st_size == 0:
         raise ImportFileError("fichier vide")
-    return "utf-8-sig"
-
-
-def _check_cp1252(path: Path) -> str:
-    offset = 0
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            try:
-                chunk.decode("cp1252")
-            except UnicodeDecodeError as error:
-                raise ImportFileError(
-                    f"encodage illisible : ni UTF-8 ni Windows-1252 (octet 0x{chunk[error.start]:02X} à la "
-                    f"position {offset + error.start}) ; réenregistrez le fichier en UTF-8") from None
-            offset += len(chunk)
-    return "cp1252"
+    return encoding
 
 
 def sniff(text: TextIO, path: Path) -> tuple[str, str]:

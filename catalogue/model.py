@@ -13,18 +13,27 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .formatting import number_fr
 from .vocabularies import VOCABULARIES
 
 SOURCES = {
     "at": "Aides-territoires",
     "feder": "FEDER (programmes régionaux)",
     "dsil": "DSIL / DETR (préfectures)",
+    "detr": "DETR (préfectures de département)",
+    "dsid": "DSID (préfectures de région)",
+    "dpv": "Dotation politique de la ville",
+    "fipd": "FIPD (prévention de la délinquance, vidéoprotection)",
+    "fnadt": "FNADT (aménagement du territoire)",
+    "france-services": "France services",
+    "cnfs": "Conseiller numérique",
     "bdt": "Banque des Territoires",
     "francenum": "France Num",
     "facts": "Fiches de faits vérifiés",
 }
 CLOSING_SOON_DAYS = 30
 MAX_TEXT_CHARS = 200_000  # a description longer than this is a scraping accident, not a scheme
+_DATA_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 _ID_RE = re.compile(r"^[a-z][a-z0-9-]*:[^\s]+$")
 _PERIMETER_RE = re.compile(r"^(FR|EU|OM|METRO|REG:\d{2}|DEP:(\d{2}|2A|2B|\d{3})|EPCI:\d{9}|COM:(\d{5}|2A\d{3}|2B\d{3}))$")
 
@@ -81,6 +90,7 @@ class Scheme:
     amount_max: float | None = None
     rate_comment: str = ""
     licence: str = ""
+    data_date: str = ""  # when the source's facts were published or read: "AAAA-MM-JJ" or "AAAA-MM"
     raw: Any = None
     sources: list[str] = field(default_factory=list)  # other source ids seen for the same scheme
     # bookkeeping, set by the store
@@ -157,8 +167,8 @@ class Scheme:
             if not isinstance(value, str):
                 raise SchemeError(rid, name, "texte attendu")
             if len(value) > MAX_TEXT_CHARS:
-                raise SchemeError(rid, name, f"texte de {len(value):,} caractères, au-delà de la "
-                                             f"limite de {MAX_TEXT_CHARS:,}".replace(",", " "))
+                raise SchemeError(rid, name, f"texte de {number_fr(len(value), group=' ')} caractères, au-delà "
+                                             f"de la limite de {number_fr(MAX_TEXT_CHARS, group=' ')}")
         for name in ("url", "application_url"):
             value = getattr(self, name)
             if value and not re.match(r"^https?://\S+$", value):
@@ -198,6 +208,9 @@ class Scheme:
             value = getattr(self, name)
             if value is not None and not isinstance(value, dt.date):
                 raise SchemeError(rid, name, "date attendue")
+        if self.data_date and not (isinstance(self.data_date, str) and _DATA_DATE_RE.match(self.data_date)):
+            raise SchemeError(rid, "data_date", f"date des données invalide « {self.data_date} » "
+                                                "(attendu AAAA-MM-JJ ou AAAA-MM)")
         return self
 
 

@@ -8,11 +8,8 @@ import datetime as dt
 import html
 import re
 
-MONTHS = {
-    "janvier": 1, "fevrier": 2, "février": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
-    "juillet": 7, "aout": 8, "août": 8, "septembre": 9, "octobre": 10, "novembre": 11,
-    "decembre": 12, "décembre": 12,
-}
+from .formatting import MONTHS, number_fr, range_fr  # noqa: F401  (re-exported: writers live in formatting)
+
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY_RE = r"(1er|\d{1,2})"
 _DATE_RE = re.compile(rf"\b{_DAY_RE}\s+({_MONTH_RE})(?:\s+(\d{{4}}))?\b", re.IGNORECASE)
@@ -149,22 +146,3 @@ def strip_tracking(url: str) -> str:
         query, _, fragment = query.partition("#")
     kept = [p for p in query.split("&") if p and not re.match(r"(utm_[a-z]+|xtor|fbclid|gclid|mc_[a-z]+)=", p, re.I)]
     return base + ("?" + "&".join(kept) if kept else "") + ("#" + fragment if fragment else "")
-
-
-# -- writing French figures --------------------------------------------------------------------
-def number_fr(value: float, decimals: int = 0) -> str:
-    """12345.5 -> '12 346' ; French thousands separator (narrow no-break space) and comma."""
-    if decimals == 0 or float(value).is_integer():
-        return f"{round(value):,}".replace(",", "\u202f")
-    return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-
-
-def range_fr(low: float | None, high: float | None, fmt, at_least: str = "à partir de") -> str:
-    """« de 20 % à 50 % », « jusqu'à 80 % », « à partir de 5 000 € » or '' ; ``fmt`` writes one value."""
-    if low is not None and high is not None:
-        return fmt(high) if low == high else f"de {fmt(low)} à {fmt(high)}"
-    if high is not None:
-        return f"jusqu'à {fmt(high)}"
-    if low is not None:
-        return f"{at_least} {fmt(low)}"
-    return ""

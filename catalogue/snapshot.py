@@ -7,7 +7,9 @@ Sources (all real, each record keeps its licence/source mention in ``licence``):
 - the Aides-territoires API sample of the Drôme département;
 - the ADEME, Île-de-France, Ministère de la Culture and Welcome Europe feed samples
   (the Manche sample is staging data and is left out);
-- the facts of ``scheme-facts.json``, following ``data/sources/scheme-facts-curation.yaml``.
+- the facts of ``scheme-facts.json``, following ``data/sources/scheme-facts-curation.yaml``;
+- the core schemes of every territory (``data/sources/core-schemes.yaml``, see ``core_schemes``):
+  DETR per département, DSIL / DSID / FEDER per région, national State schemes.
 
 The output is sorted by id and written without volatile bookkeeping, so rebuilding it from the
 same inputs gives the same file.
@@ -19,7 +21,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import feeds, territory
+from . import core_schemes, feeds, territory
+from .files import atomic_write
 from .model import Scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +48,7 @@ def collect(shared: Path) -> tuple[list[Scheme], dict[str, str]]:
     schemes += feeds.culture(feed_dir / "ministere_de_la_culture_data.json", referential)
     schemes += feeds.welcome_europe(feed_dir / "welcom_europe_data.json")
     facts, skipped = feeds.scheme_facts(shared / "scheme-facts.json", CURATION)
-    return schemes + facts, skipped
+    return schemes + facts + core_schemes.build(referential), skipped
 
 
 def write(schemes: list[Scheme], out: Path = OUTPUT) -> int:
@@ -53,12 +56,13 @@ def write(schemes: list[Scheme], out: Path = OUTPUT) -> int:
     if len(unique) != len(schemes):
         dupes = len(schemes) - len(unique)
         raise SystemExit(f"{dupes} identifiant(s) en double dans les sources : corrigez les convertisseurs")
-    with open(out, "w", encoding="utf-8") as handle:
+    def write_all(handle) -> None:
         for scheme_id in sorted(unique):
             data = unique[scheme_id].to_dict()
             for key in BOOKKEEPING:
                 data.pop(key, None)
             handle.write(json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n")
+    atomic_write(out, write_all)
     return len(unique)
 
 

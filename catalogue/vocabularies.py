@@ -6,8 +6,7 @@ The API returns French labels; our records store slugs. ``label_to_slug`` maps a
 """
 from __future__ import annotations
 
-import re
-import unicodedata
+from .formatting import fold  # noqa: F401  (re-exported: the spiders import it from here)
 
 BENEFICIARIES = {
     "commune": "Communes",
@@ -51,7 +50,14 @@ COLLECTIVITE_TYPES = {
     "communaute urbaine": "epci",
     "metropole": "epci",
     "petr": "epci",
+    "pole d'equilibre territorial et rural": "epci",
     "pays": "epci",
+    # groupings of collectivités; Aides-territoires files them under « Intercommunalités / Pays »
+    "syndicat intercommunal": "epci",
+    "syndicat mixte": "epci",
+    "syndicat": "epci",
+    "sivu": "epci",
+    "sivom": "epci",
     "departement": "department",
     "region": "region",
     "association": "association",
@@ -60,15 +66,6 @@ COLLECTIVITE_TYPES = {
     "spl": "public-cies",
     "entreprise": "private-sector",
 }
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents, unify apostrophes/dashes and collapse spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.replace("’", "'").replace("‘", "'").replace("œ", "oe").replace("Œ", "oe")
-    text = re.sub(r"[\u2010-\u2015]", "-", text)
-    return re.sub(r"\s+", " ", text).strip().lower()
 
 
 _ALIASES = {

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from aidenum.catalogue.files import atomic_write
+from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
+
 from .common import UserError, progress, user_errors
 
 MAX_REJECTIONS_SHOWN = 20
@@ -160,10 +163,9 @@ def export_command(sortie, **filters):
         if sortie is None:
             count = export_jsonl(store, sys.stdout, selected)
         else:
-            partial = sortie.with_name(sortie.name + ".partiel")
-            with open(partial, "w", encoding="utf-8") as out:
-                count = export_jsonl(store, out, selected)
-            partial.replace(sortie)  # never leave a half-written export under the real name
+            counted = []  # never a half-written export under the real name, nor a fragment beside it
+            atomic_write(sortie, lambda out: counted.append(export_jsonl(store, out, selected)))
+            count = counted[0]
     click.echo(f"{count} dispositif(s) exporté(s)" + (f" dans {sortie}" if sortie else ""), err=True)
 
 
@@ -217,7 +219,7 @@ def _table(schemes, today) -> str:
     from aidenum.catalogue.vocabularies import STATUSES
     rows = [("IDENTIFIANT", "STATUT", "CLÔTURE", "PÉRIMÈTRE", "TITRE")]
     for s in schemes:
-        rows.append((s.id, STATUSES[s.status(today)], s.deadline.strftime("%d/%m/%Y") if s.deadline else "—",
+        rows.append((s.id, STATUSES[s.status(today)], date_fr(s.deadline, default="—"),
                      s.perimeter, _cut(s.title, 70)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row))
@@ -295,11 +297,11 @@ def describe(scheme, versions) -> str:
         if name == "is_call_for_project":
             return "oui" if value else "non"
         if name in ("rate_min", "rate_max"):
-            return f"{value:g} %" if value is not None else ""
+            return percent_fr(value)
         if name in ("amount_min", "amount_max"):
-            return f"{value:,.0f} €".replace(",", " ") if value is not None else ""
+            return amount_fr(value, 0)
         if name in ("start_date", "deadline"):
-            return value.strftime("%d/%m/%Y") if value else ""
+            return date_fr(value)
         if isinstance(value, list):
             return ", ".join(value)
         return value or ""

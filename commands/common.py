@@ -50,11 +50,11 @@ _ERRNO_FR = {
 }
 
 
-def os_error_fr(error: OSError) -> str:
+def os_error_fr(error: OSError, with_file: bool = True) -> str:
     """A French sentence for a system error; the packages' own French messages pass through."""
     if error.errno not in _ERRNO_FR:
-        return str(error)
-    where = f"{error.filename} : " if error.filename else ""
+        return str(error) if with_file or not error.strerror else error.strerror
+    where = f"{error.filename} : " if error.filename and with_file else ""
     return f"{where}{_ERRNO_FR[error.errno]}"
 
 

@@ -10,7 +10,10 @@ import sys
 
 import click
 
-from .common import UserError, is_terminal, user_errors
+from aidenum.catalogue.files import atomic_write
+from aidenum.catalogue.formatting import number_fr
+
+from .common import UserError, is_terminal, os_error_fr, user_errors
 
 FORMATS = ["table", "json", "csv", "html"]
 
@@ -36,7 +39,7 @@ def _matcher():
     matcher = Matcher(home)
     result = _build(matcher, force=False)
     if result is not None:
-        click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {_fr(result.seconds, 1)} s.",
+        click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {number_fr(result.seconds, 1, fixed=True)} s.",
                    err=True)
     return matcher
 
@@ -51,17 +54,12 @@ def _build(matcher, force: bool):
         return matcher.ensure_index(force=force, on_document=lambda: bar.update(1))
 
 
-def _fr(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
-
-
 def _write(text: str, output: str | None) -> None:
     if output:
         try:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+            atomic_write(output, text, newline="")  # a full disk keeps the previous report whole
         except OSError as error:
-            raise UserError(f"impossible d'écrire « {output} » : {error.strerror}") from None
+            raise UserError(f"impossible d'écrire « {output} » : {os_error_fr(error, with_file=False)}") from None
         click.echo(f"Rapport écrit dans {output}", err=True)
     else:
         click.echo(text, nl=False)
@@ -107,10 +105,12 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
       aidenum match plan.yaml --format json --date 2027-01-15
       aidenum match plan.yaml --exclusions
     """
-    from aidenum.matcher.plan import load_plan
+    from aidenum.matcher.plans import load_plan
     from aidenum.matcher.report import ActionResult
     today = _today(date_)
     plan = load_plan(plan_path)
+    for warning in plan.warnings:
+        click.echo(f"Attention : {warning}", err=True)
     matcher = _matcher()
     sections = []
     for action in plan.actions:
@@ -126,7 +126,7 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
 def _collectivite_for(value: str):
     """``--pour TYPE:CODE`` (commune:35238, epci:200069193, departement:35, region:53)."""
     from aidenum.catalogue import territory
-    from aidenum.matcher.plan import Collectivite, PlanError, collectivite_type
+    from aidenum.matcher.plans import Collectivite, PlanError, collectivite_type
     kind, sep, code = value.partition(":")
     if not sep or not code.strip():
         raise UserError(f"--pour « {value} » : attendu TYPE:CODE, par ex. commune:35238 ou epci:200069193")
@@ -188,8 +188,8 @@ def index():
     from aidenum.matcher.engine import Matcher
     matcher = Matcher(store.home())
     result = _build(matcher, force=True)
-    click.echo(f"Index construit : {result.count} dispositifs en {_fr(result.seconds, 2)} s "
-               f"({_fr(result.rate, 0)} dispositifs/s).")
+    click.echo(f"Index construit : {result.count} dispositifs en {number_fr(result.seconds, 2, fixed=True)} s "
+               f"({number_fr(result.rate)} dispositifs/s).")
 
 
 COMMANDS = (match, search, index)

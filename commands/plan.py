@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from aidenum.catalogue.normalise import number_fr
+from aidenum.catalogue.formatting import amount_fr, number_fr
 
 from .common import user_errors
 
@@ -30,15 +30,18 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
     Exemple : aidenum plan check data/plans/plan-exemple.xlsx
     """
     from aidenum.catalogue import territory
-    from aidenum.matcher.plan import load_plan
+    from aidenum.matcher.plans import load_plan
 
     loaded = load_plan(fichier, collectivite_type=collectivite_type, collectivite_code=collectivite_code,
                        collectivite_nom=collectivite_nom)
     c = loaded.collectivite
     referential = territory.load()
     population = f", {number_fr(c.population)} habitants" if c.population else ""
-    click.echo(f"Collectivité : {c.nom} ({c.type}) — territoire {referential.label(c.territory)} "
-               f"[{c.territory}]{population}")
+    where = (f"territoire {referential.label(c.territory)} [{c.territory}]" if c.territory
+             else "territoire non situé")
+    click.echo(f"Collectivité : {c.nom} ({c.type}) — {where}{population}")
+    for warning in loaded.warnings:
+        click.echo(f"Attention : {warning}", err=True)
     click.echo(f"Département {c.departement or '?'}, région {c.region or '?'}"
                + (" — chef de file" if c.chef_de_file else ""))
     total = sum(a.budget_ht or 0 for a in loaded.actions)
@@ -50,4 +53,4 @@ def check(fichier, collectivite_type, collectivite_code, collectivite_nom):
 
 
 def _euros(value: float) -> str:
-    return f"{number_fr(value)} €"
+    return amount_fr(value, 0)

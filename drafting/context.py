@@ -12,6 +12,8 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+from aidenum.catalogue.formatting import long_date_fr
+
 from .financing import (FinancingPlan, format_eur, format_pct, format_rate, month_label,
                         schedule)
 
@@ -68,9 +70,7 @@ def labels_in(value) -> list[str]:
     return []
 
 
-def french_date(day: dt.date) -> str:
-    from .financing import MONTHS_FR
-    return f"{'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]} {day.year}"
+french_date = long_date_fr
 
 
 def _department(collectivite, referential) -> str:

@@ -19,15 +19,14 @@ Rules (DOMAIN.md §5):
 """
 from __future__ import annotations
 
-import datetime as dt
-import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Iterable
 
+from aidenum.catalogue.formatting import NBSP, amount_fr, month_year_fr, parse_month, percent_fr
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-NBSP = "\u00a0"  # thousands separator and before € / %: renders in every font, never breaks
 
 CAP_DEFAULT = Decimal(80)
 CAP_CHEF_DE_FILE = Decimal(70)
@@ -137,31 +136,17 @@ def floor_cent(value: Decimal) -> Decimal:
 
 def format_eur(value: Decimal | None) -> str:
     """``Decimal('48000')`` -> ``'48 000,00 €'`` (no-break spaces)."""
-    if value is None:
-        return ""
-    value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    units, cents = f"{abs(value):.2f}".split(".")
-    groups = []
-    while units:
-        groups.insert(0, units[-3:])
-        units = units[:-3]
-    return f"{sign}{NBSP.join(groups)},{cents}{NBSP}€"
+    return "" if value is None else amount_fr(Decimal(value), group=NBSP, unit_space=NBSP)
 
 
 def format_pct(value: Decimal | None) -> str:
     """``Decimal('40')`` -> ``'40,00 %'``."""
-    if value is None:
-        return ""
-    return f"{Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP):.2f}".replace(".", ",") + f"{NBSP}%"
+    return "" if value is None else percent_fr(Decimal(value), 2, fixed=True, unit_space=NBSP)
 
 
 def format_rate(value: Decimal | None) -> str:
     """A published rate as printed by funders: ``'40 %'``, ``'37,5 %'``."""
-    if value is None:
-        return ""
-    text = f"{Decimal(value).normalize():f}".replace(".", ",")
-    return f"{text}{NBSP}%"
+    return "" if value is None else percent_fr(Decimal(value), unit_space=NBSP)
 
 
 # -- the plan --------------------------------------------------------------------------------
@@ -323,28 +308,7 @@ def _spread_shares(budget: Decimal | None, amounts: list[Decimal | None]) -> lis
 
 # -- échéancier ------------------------------------------------------------------------------
 
-_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})(?:-\d{1,2})?\s*$|^\s*(?:\d{1,2}/)?(\d{1,2})/(\d{4})\s*$")
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-             "octobre", "novembre", "décembre")
-
-
-def parse_month(value) -> tuple[int, int] | None:
-    """'2027-03', '2027-03-15', '03/2027', '15/03/2027' or a date -> (2027, 3); None if unreadable."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.year, value.month
-    match = _MONTH_RE.match(str(value))
-    if not match:
-        return None
-    year, month = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
-    year, month = int(year), int(month)
-    return (year, month) if 1 <= month <= 12 and 1900 < year < 2200 else None
-
-
-def month_label(value) -> str:
-    parsed = parse_month(value)
-    return f"{MONTHS_FR[parsed[1] - 1]} {parsed[0]}" if parsed else ""
+month_label = month_year_fr
 
 
 def schedule(budget: Decimal | None, debut, fin) -> list[SchedulePeriod] | None:

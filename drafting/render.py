@@ -12,18 +12,19 @@ import copy
 import functools
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
 from .family import FAMILIES, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
+from aidenum.catalogue.files import replacing
+from aidenum.catalogue.formatting import strip_accents
 from aidenum.catalogue.paths import shipped
 
 SHIPPED_TEMPLATES = shipped("templates")
@@ -54,7 +55,9 @@ class Templates:
         if self.user_dir is not None and not self.user_dir.is_dir():
             raise DraftError(f"dossier de modèles introuvable : {self.user_dir}")
         block_dirs = [d / "blocks" for d in (self.user_dir, SHIPPED_TEMPLATES) if d is not None]
-        self.blocks = jinja2.Environment(
+        # Sandboxed: user templates (--templates) travel between colleagues by e-mail, and a
+        # template must not reach Python internals (``''.__class__.__mro__``…).
+        self.blocks = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader([str(d) for d in block_dirs if d.is_dir()]),
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False,
             trim_blocks=True, lstrip_blocks=True)
@@ -99,6 +102,8 @@ class Templates:
                              f"{error.message}") from None
         except jinja2.UndefinedError as error:
             raise DraftError(f"bloc de texte {name}.j2 : variable inconnue ({error.message})") from None
+        except jinja2.exceptions.SecurityError as error:
+            raise DraftError(f"bloc de texte {name}.j2 : opération interdite dans un modèle ({error})") from None
         paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
         return PARAGRAPH.join(paragraphs)
 
@@ -109,7 +114,7 @@ def _referential():
     return territory.load()
 
 
-class _CachingEnvironment(jinja2.Environment):
+class _CachingEnvironment(SandboxedEnvironment):
     """docxtpl compiles the whole document XML at every render: compile each source once."""
 
     def __init__(self, **options):
@@ -181,20 +186,15 @@ def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, templ
         raise DraftError(f"modèle {template_path.name} : balise mal formée ({error.message})") from None
     except jinja2.UndefinedError as error:
         raise DraftError(f"modèle {template_path.name} : {error.message}") from None
+    except jinja2.exceptions.SecurityError as error:
+        raise DraftError(f"modèle {template_path.name} : opération interdite dans un modèle ({error})") from None
     for part in document.docx.part.package.iter_parts():
         element = getattr(part, "_element", None)
         if element is not None:
             _highlight_markers(element)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=".aidenum-", suffix=".docx", dir=out.parent)
-    os.close(handle)
-    try:
+    with replacing(out) as tmp_name:  # the previous file stays whole until the new one is checked
         document.save(tmp_name)
         check_docx(tmp_name)
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _highlight_markers(root) -> None:
@@ -272,9 +272,8 @@ def _order_rpr(props) -> None:
 def safe_filename(*parts: str, max_length: int = 80) -> str:
     """An ASCII slug usable as a file name anywhere (no separators, no reserved names, capped)."""
     import hashlib
-    import unicodedata
     raw = "-".join(parts)
-    ascii_text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode()
+    ascii_text = strip_accents(raw).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "dossier"
     plain = re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
     if len(slug) > max_length or (plain and slug != plain):

@@ -36,13 +36,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aidenum.catalogue import store
-from aidenum.catalogue.normalise import number_fr, range_fr
+from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr, range_fr
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.vocabularies import AID_TYPES
 
 from . import filters
 from .analysis import ELISIONS, analyze
 from .index import FIELD_LABELS, FIELD_WEIGHTS, BuildResult, QueryPart, SchemeIndex
+from .ranking import RANKING, action_natures, nature_factor
 
 # Domain words that every scheme and every action use: they may add to a score, never make a match.
 GENERIC_WORDS = """projet projets action actions collectivité collectivités commune communes communal communale
@@ -348,7 +349,16 @@ class Matcher:
         floor = _Floor(parts)
         ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if floor.passes(hit)]
         broad_only, description_only = set(), set()
+        natures = action_natures(title, text) if self.mode == "full" else frozenset()
+        weak_nature: dict[str, float] = {}
         for hit, _ in ranked:
+            if natures:
+                docnum = docnums[hit.id]
+                factor = nature_factor(natures, facts.aid_types[docnum], facts.destinations[docnum],
+                                       facts.steps[docnum])
+                if factor < 1.0:
+                    hit.score *= factor
+                    weak_nature[hit.id] = factor
             if floor.broad_in_title_only(hit):
                 # below a specific concept found only in a description, which is damped too
                 hit.score *= BROAD_FACTOR * DESCRIPTION_ONLY_FACTOR
@@ -370,8 +380,11 @@ class Matcher:
             notes = []
             if self.mode == "full":
                 notes = filters.check(scheme, applicant, self.referential, today, include_closed, relay).notes
-            matches.append(self._explain(rank, hit, scheme, parts, today, notes, hit.id in broad_only,
-                                         hit.id in description_only))
+            match = self._explain(rank, hit, scheme, parts, today, notes, hit.id in broad_only,
+                                  hit.id in description_only)
+            if hit.id in weak_nature:
+                match.why.insert(1 if match.why else 0, _nature_sentence(natures, scheme))
+            matches.append(match)
         return matches
 
     def _depth(self, perimeter: str) -> int:
@@ -484,11 +497,19 @@ def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:
     return out
 
 
+def _nature_sentence(natures, scheme: Scheme) -> str:
+    """Why the kind of spending weakened this match (only under the matches concerned)."""
+    offer = ", ".join(AID_TYPES.get(t, t).lower() for t in scheme.aid_types)
+    kinds = " ou ".join(sorted(natures))
+    return f"Offre de {offer} : appui moins direct pour une dépense d'{kinds}" if offer else \
+        f"Dépenses financées différentes de celles de l'action ({kinds})"
+
+
 def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
     if scheme.deadline is None:
         return "Aide permanente, sans date limite" if scheme.recurrence == "ongoing" else "Pas de date limite connue"
     days = scheme.days_left(today)
-    when = f"{scheme.deadline:%d/%m/%Y}"
+    when = date_fr(scheme.deadline)
     if days < 0:
         return f"Date limite : {when}, dépassée depuis {-days} jour{'s' if -days > 1 else ''}"
     if days == 0:
@@ -498,7 +519,7 @@ def deadline_sentence(scheme: Scheme, today: dt.date) -> str:
 
 
 def _number(value: float, unit: str) -> str:
-    return (f"{value:g}".replace(".", ",") if unit == " %" else number_fr(value)) + unit
+    return percent_fr(value) if unit == " %" else amount_fr(value, 0)
 
 
 def _range(low, high, unit) -> str:

@@ -39,6 +39,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Callable, Iterable
 
+from aidenum.catalogue.formatting import date_fr, number_fr
+
 from .plan import Action, Collectivite, PlanError
 
 RELEVANT = 1
@@ -120,7 +122,7 @@ def load_gold(path: str | Path, referential=None) -> Gold:
     """Read and validate a gold file; PlanError (French) naming the profile/action/label at fault."""
     import yaml
 
-    from .plan_readers import build_plan
+    from .plans import build_plan
 
     path = Path(path)
     if not path.exists():
@@ -266,7 +268,7 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
     names = {"full": "aidenum (complet)", "naive": "référence naïve"}
     lines = [f"Évaluation sur {gold.source} : {len(gold.profiles)} profils, "
              f"{sum(len(p.actions) for p in gold.profiles)} actions, échéances jugées au "
-             f"{gold.today.strftime('%d/%m/%Y')}", ""]
+             f"{date_fr(gold.today)}", ""]
     header = f"{'':22} {'nDCG@' + str(top):>9} {'rappel@' + str(top):>10} {'MRR':>7} {'violations':>16}"
     lines.append(header)
     for report in reports:
@@ -308,4 +310,4 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
 
 
 def _num(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value:.{digits}f}".replace(".", ",")
+    return "—" if value is None else number_fr(value, digits, fixed=True)

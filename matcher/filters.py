@@ -24,7 +24,8 @@ import re
 from dataclasses import dataclass, field
 
 from aidenum.catalogue.model import Scheme
-from aidenum.catalogue.vocabularies import BENEFICIARIES, fold
+from aidenum.catalogue.formatting import date_fr, fold
+from aidenum.catalogue.vocabularies import BENEFICIARIES
 
 BUSINESS_ONLY = frozenset({"private-sector", "private-person", "farmer"})
 _RELAY_RE = re.compile(
@@ -121,7 +122,7 @@ def check_status(scheme: Scheme, today: dt.date, include_closed: bool, notes: li
     elif scheme.closed_at:
         reason = f"exclue : retirée de sa source le {_date_fr(scheme.closed_at[:10])} (clôturée)"
     else:
-        reason = f"exclue : clôturée le {scheme.deadline:%d/%m/%Y}"
+        reason = f"exclue : clôturée le {date_fr(scheme.deadline)}"
     if include_closed:
         notes.append(reason.replace("exclue : ", "attention : "))
         return ""
@@ -129,10 +130,7 @@ def check_status(scheme: Scheme, today: dt.date, include_closed: bool, notes: li
 
 
 def _date_fr(iso: str) -> str:
-    try:
-        return f"{dt.date.fromisoformat(iso):%d/%m/%Y}"
-    except ValueError:
-        return iso
+    return date_fr(iso)
 
 
 class Eligibility:

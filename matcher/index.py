@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -33,6 +32,7 @@ from typing import Callable, Iterable
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
+from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.model import Scheme
 
 from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
@@ -44,7 +44,7 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"2-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
+INDEX_FORMAT = f"3-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
@@ -210,7 +210,8 @@ class Facts:
     filters, the tie-break and the hit ids need, and the indexed length of every field (the
     ones Whoosh's scorer reads). A match reads this file instead of every scheme of the catalogue."""
 
-    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at")
+    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at",
+               "aid_types", "destinations", "steps")
 
     def __init__(self, columns: dict | None = None):
         columns = columns or {}
@@ -237,6 +238,9 @@ class Facts:
         self.recurrence.append(scheme.recurrence)
         self.archived.append(bool(scheme.archived))
         self.closed_at.append(scheme.closed_at)
+        self.aid_types.append(list(scheme.aid_types))
+        self.destinations.append(list(scheme.destinations))
+        self.steps.append(list(scheme.steps))
 
     def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
         """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has
@@ -371,10 +375,7 @@ class SchemeIndex:
                      "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "seconds": round(seconds, 3)}
             (build_dir / "stamp.json").write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
             previous = self.live_dir()
-            fd, tmp_pointer = tempfile.mkstemp(prefix=".pointer-", dir=self.root)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(build_dir.name)
-            os.replace(tmp_pointer, self.pointer)
+            atomic_write(self.pointer, build_dir.name)
         except BaseException:
             shutil.rmtree(build_dir, ignore_errors=True)
             raise

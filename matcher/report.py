@@ -18,7 +18,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aidenum.catalogue.normalise import number_fr
+from aidenum.catalogue.formatting import amount_fr, date_fr, number_fr, shortest_fr
 from aidenum.catalogue.model import SOURCES
 from aidenum.catalogue.vocabularies import AID_TYPES, STATUSES
 from aidenum.catalogue.paths import shipped
@@ -87,7 +87,7 @@ def to_csv(sections: list[ActionResult], today: dt.date) -> str:
             s = m.scheme
             writer.writerow([
                 section.id, section.titre, m.rank, s.id, s.title, s.url or s.application_url,
-                f"{m.score:.2f}".replace(".", ","), f"{s.deadline:%d/%m/%Y}" if s.deadline else "",
+                number_fr(m.score, 2, fixed=True), date_fr(s.deadline),
                 "" if s.days_left(today) is None else s.days_left(today), STATUSES[s.status(today)],
                 " | ".join(s.funders), " | ".join(AID_TYPES.get(t, t) for t in s.aid_types),
                 _num(s.rate_max), _num(s.amount_max), s.perimeter, " | ".join(m.why),
@@ -96,11 +96,11 @@ def to_csv(sections: list[ActionResult], today: dt.date) -> str:
 
 
 def _num(value) -> str:
-    return "" if value is None else f"{value:g}".replace(".", ",")
+    return "" if value is None else shortest_fr(value)
 
 
 def french_day(iso: str | None) -> str:
-    return f"{dt.date.fromisoformat(iso[:10]):%d/%m/%Y}" if iso else ""
+    return date_fr(iso)
 
 
 def credit_line(at_last_update: str | None) -> str:
@@ -145,11 +145,11 @@ def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: 
                              undefined=jinja2.StrictUndefined)
     template = env.get_template("report.html.j2")
     return template.render(
-        title=title, subtitle=subtitle, today=f"{today:%d/%m/%Y}", sections=sections,
+        title=title, subtitle=subtitle, today=date_fr(today), sections=sections,
         status_label=lambda s: STATUSES[s.status(today)], status=lambda s: s.status(today),
         sources=SOURCES, budget=_euros, at_updated=french_day(at_last_update),
     )
 
 
 def _euros(value) -> str:
-    return "" if value is None else f"{number_fr(value)} € HT"
+    return "" if value is None else f"{amount_fr(value, 0)} HT"

@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from aidenum.catalogue.files import atomic_write
+
 # Fields whose fill rate is worth telling: the ones the matcher and the drafts rely on.
 FILL_FIELDS = ("description", "url", "funders", "beneficiaries", "aid_types", "themes", "perimeter",
                "deadline", "amount_max", "rate_max")
@@ -117,10 +119,7 @@ def write_status(home: Path, report: CrawlReport) -> Path:
     folder = status_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{report.spider}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-    tmp.replace(path)  # a reader never sees half a file
-    return path
+    return atomic_write(path, json.dumps(report.to_dict(), ensure_ascii=False, indent=2))  # never half a file
 
 
 def read_status(home: Path, spider: str) -> CrawlReport | None:

@@ -145,3 +145,15 @@ def test_reports_credit_aides_territoires_with_the_date_of_last_update(tmp_path)
     html = runner.invoke(cli, ["search", "vidéoprotection", "--format", "html", "-o", str(page)])
     assert html.exit_code == 0, html.output
     assert "mises à jour le" in page.read_text(encoding="utf-8")
+
+
+def test_plan_without_locatable_territory_is_matched_unfiltered_with_a_french_warning(runner, aidenum_home, tmp_path):
+    fill_catalogue(aidenum_home)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("collectivite: {nom: Syndicat mixte du numérique, type: syndicat mixte}\n"
+                    "actions:\n  - id: A1\n    titre: Installer la vidéoprotection des bâtiments\n", encoding="utf-8")
+    result = runner.invoke(cli, ["match", str(plan), "--format", "json", "--date", "2026-11-22"])
+    assert result.exit_code == 0, result.output
+    assert "Attention :" in result.stderr and "correspondance sans filtre territorial" in result.stderr
+    ids = [m["scheme_id"] for m in json.loads(result.stdout)["actions"][0]["matches"]]
+    assert "at:fipd-video" in ids          # a Côtes-d'Armor scheme: kept, since nothing says where

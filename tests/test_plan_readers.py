@@ -7,7 +7,7 @@ import importlib.util
 import pytest
 
 from conftest import ROOT
-from aidenum.matcher.plan import PlanError, load_plan
+from aidenum.matcher.plans import PlanError, load_plan
 
 PLANS = ROOT / "data" / "plans"
 EXAMPLE = PLANS / "plan-exemple.yaml"
@@ -78,8 +78,6 @@ def test_yaml_collectivite_by_name_and_by_departement(tmp_path):
      "code territoire inconnu « 200000000 »"),
     ("collectivite: {nom: X, type: commune, code: '200067460'}\nactions: [{id: A1, titre: T}]\n",
      "pas une collectivité de type « commune »"),
-    ("collectivite: {nom: Saint-Denis, type: commune}\nactions: [{id: A1, titre: T}]\n",
-     "impossible de situer « Saint-Denis »"),
     ("collectivite: {nom: X, type: epci, code: '200067460'}\nactions: []\n",
      "aucune action"),
     ("collectivite: {nom: X, type: epci, code: '200067460'}\nactions:\n  - id: A1\n    titre: Un\n"
@@ -329,3 +327,171 @@ def test_docx_errors(tmp_path):
         load_plan(twice)
     with pytest.raises(PlanError, match="document Word illisible"):
         load_plan(write(tmp_path / "faux.docx", "texte"))
+
+
+# -- stated funding (« financement », DESIGN.md plan contract) ----------------------------------
+_HEAD = "collectivite: {nom: X, type: epci, code: '200067460'}\nactions:\n  - id: A1\n    titre: T\n"
+
+
+def test_yaml_financement_lines_by_rate_and_amount(tmp_path):
+    path = write(tmp_path / "plan.yaml", _HEAD + "    budget_ht: 120000\n    financement:\n"
+                 "      - {financeur: DETR, taux: 30}\n      - {financeur: Région Bretagne, montant: 36000}\n"
+                 "      - {financeur: FEDER, taux: '12,5 %'}\n")
+    action = load_plan(path).actions[0]
+    assert action.financement == [{"financeur": "DETR", "taux": 30.0, "montant": None},
+                                  {"financeur": "Région Bretagne", "taux": None, "montant": 36000.0},
+                                  {"financeur": "FEDER", "taux": 12.5, "montant": None}]
+    assert "financement" not in action.extra
+
+
+def test_csv_and_xlsx_financement_cell(tmp_path):
+    from openpyxl import Workbook
+
+    csv_path = write(tmp_path / "plan.csv", "# Collectivité : Vire Normandie\n# Type : commune\n# Code : 14762\n"
+                     "Intitulé;Budget HT;Financement\n"
+                     "Portail;185 000 €;DETR 30 % ; Région Normandie : 36 000 € ; FEDER\n")
+    expected = [{"financeur": "DETR", "taux": 30.0, "montant": None},
+                {"financeur": "Région Normandie", "taux": None, "montant": 36000.0},
+                {"financeur": "FEDER", "taux": None, "montant": None}]
+    # the « ; » of the cell are also the CSV separator: the cell is quoted as a spreadsheet writes it
+    csv_path.write_text(csv_path.read_text().replace("DETR 30 % ; Région Normandie : 36 000 € ; FEDER",
+                                                     '"DETR 30 % ; Région Normandie : 36 000 € ; FEDER"'))
+    assert load_plan(csv_path).actions[0].financement == expected
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Intitulé", "Budget HT", "Plan de financement"])
+    sheet.append(["Portail", 185000, "DETR 30 %\nRégion Normandie : 36 000 €\nFEDER"])
+    workbook.save(tmp_path / "plan.xlsx")
+    plan = load_plan(tmp_path / "plan.xlsx", collectivite_type="commune", collectivite_code="14762")
+    assert plan.actions[0].financement == expected
+
+
+@pytest.mark.parametrize("financement, expected", [
+    ("\n      - {financeur: DETR, taux: 150}", "taux impossible « 150 »"),
+    ("\n      - {financeur: DETR, part: 30}", "clé inconnue « part » (attendu : financeur, taux ou montant)"),
+    ("\n      - {taux: 30}", "financeur manquant"),
+    (" DETR 30", "« DETR 30 » : précisez « % » pour un taux ou « € » pour un montant"),
+    ("\n      - {financeur: DETR, taux: 60}\n      - {financeur: Région, taux: 50}",
+     "la somme des taux dépasse 100 % (110 %)"),
+    ("\n      - {financeur: Région, montant: 200000}", "la somme des montants (200000 €) dépasse le budget"),
+    ("\n      - {financeur: Région, montant: .inf}", "champ « montant » : montant non fini"),
+])
+def test_financement_errors_are_french_and_located(tmp_path, financement, expected):
+    path = write(tmp_path / "plan.yaml", _HEAD + "    budget_ht: 120000\n    financement:" + financement + "\n")
+    with pytest.raises(PlanError) as error:
+        load_plan(path)
+    assert expected in str(error.value)
+    assert str(error.value).startswith("plan.yaml, ligne 3, action n° 1 (A1)")
+
+
+# -- collectivité without a territory, groupings (issue 10, plan contracts) ----------------------
+@pytest.mark.parametrize("collectivite, reason", [
+    ("{nom: Saint-Denis, type: commune}", "territoire ambigu : « Saint-Denis » désigne 4 territoires"),
+    ("{nom: Mairie annexe, type: association}", "territoire inconnu : « Mairie annexe »"),
+    ("{type: commune}", "aucun territoire indiqué"),
+    ("{nom: Syndicat mixte du Bugey, type: syndicat mixte, code: '250100391'}",
+     "SIREN « 250100391 » absent du référentiel"),
+])
+def test_type_without_locatable_territory_is_accepted_with_a_warning(tmp_path, collectivite, reason):
+    plan = load_plan(write(tmp_path / "plan.yaml", f"collectivite: {collectivite}\nactions: [{{id: A1, titre: T}}]\n"))
+    assert plan.collectivite.territory is None and plan.collectivite.departement is None
+    (warning,) = plan.warnings
+    assert reason in warning and "correspondance sans filtre territorial" in warning
+
+
+def test_ambiguous_name_resolves_within_its_departement(tmp_path):
+    plan = load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: Saint-Denis, type: commune, departement: '93'}\n"
+                                                 "actions: [{id: A1, titre: T}]\n"))
+    assert (plan.collectivite.territory, plan.collectivite.region, plan.warnings) == ("COM:93066", "11", [])
+
+
+@pytest.mark.parametrize("kind", ["syndicat intercommunal", "Syndicat mixte", "PETR", "pays",
+                                  "Pôle d'équilibre territorial et rural", "SIVOM"])
+def test_groupings_map_to_the_intercommunalites_audience(tmp_path, kind):
+    plan = load_plan(write(tmp_path / "plan.yaml", f"collectivite: {{nom: Groupement, type: {kind}, departement: '52'}}\n"
+                                                 "actions: [{id: A1, titre: T}]\n"))
+    assert (plan.collectivite.type, plan.collectivite.territory, plan.warnings) == ("epci", "DEP:52", [])
+
+
+def test_grouping_siren_known_to_the_referential_is_resolved(tmp_path):
+    plan = load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: PETR, code: '200067460'}\n"
+                                                 "actions: [{id: A1, titre: T}]\n"))
+    assert (plan.collectivite.territory, plan.collectivite.departement) == ("EPCI:200067460", "22")
+
+
+def test_nonexistent_code_is_still_an_error(tmp_path):
+    with pytest.raises(PlanError, match="code territoire inconnu « 99999 »"):
+        load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: commune, code: '99999'}\n"
+                                                "actions: [{id: A1, titre: T}]\n"))
+    with pytest.raises(PlanError, match="code département inconnu « 99 »"):
+        load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: syndicat mixte, departement: '99'}\n"
+                                                "actions: [{id: A1, titre: T}]\n"))
+
+
+# -- hostile plans (issue 15, point 9) ------------------------------------------------------------
+def test_xlsx_formula_without_computed_value_is_refused_not_dropped(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()          # openpyxl, like most programs, writes formulas without their results
+    sheet = workbook.active
+    sheet.title = "Actions"
+    sheet.append(["id", "titre", "budget_ht"])
+    sheet.append(["A1", "Wifi public", 12000])
+    sheet.append(["A2", "Portail", "=B2*10"])
+    workbook.save(tmp_path / "plan.xlsx")
+    with pytest.raises(PlanError) as error:
+        load_plan(tmp_path / "plan.xlsx", collectivite_type="epci", collectivite_code="200067460")
+    assert str(error.value) == (
+        "plan.xlsx, feuille « Actions », cellule C3 : formule sans valeur calculée (=B2*10) : ouvrez et "
+        "enregistrez le fichier dans un tableur (Excel, LibreOffice) pour que les résultats y soient écrits")
+
+
+def test_xlsx_formula_with_its_saved_result_is_read(tmp_path):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "titre", "budget_ht"])
+    sheet.append(["A1", "Portail", "=10*12000"])
+    workbook.save(tmp_path / "raw.xlsx")
+    # what a spreadsheet does on save: the cached result <v> next to the formula <f>
+    with zipfile.ZipFile(tmp_path / "raw.xlsx") as source, \
+            zipfile.ZipFile(tmp_path / "plan.xlsx", "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<f>10*12000</f><v></v>", b"<f>10*12000</f><v>120000</v>")
+                assert b"<v>120000</v>" in data
+            target.writestr(item, data)
+    plan = load_plan(tmp_path / "plan.xlsx", collectivite_type="epci", collectivite_code="200067460")
+    assert plan.actions[0].budget_ht == 120000
+
+
+def test_yaml_unquoted_leading_zero_code_is_read_as_written(tmp_path):
+    plan = load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: Bourg-en-Bresse, type: commune, code: 01053, "
+                                                 "departement: 01}\nactions: [{id: A1, titre: T}]\n"))
+    c = plan.collectivite
+    assert (c.code, c.territory, c.departement) == ("01053", "COM:01053", "01")
+
+
+def test_code_that_lost_its_leading_zero_gets_a_hint(tmp_path):
+    with pytest.raises(PlanError, match=r"code territoire inconnu « 1053 ».*écrivez « 01053 » entre guillemets"):
+        load_plan(write(tmp_path / "plan.yaml", "collectivite: {nom: X, type: commune, code: 1053}\n"
+                                                "actions: [{id: A1, titre: T}]\n"))
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("budget_ht", ".inf", "champ « budget_ht » : montant non fini"),
+    ("budget_ht", ".nan", "champ « budget_ht » : montant non fini"),
+    ("budget_ht", "-.inf", "champ « budget_ht » : montant non fini"),
+])
+def test_yaml_non_finite_numbers_are_french_errors(tmp_path, field, value, expected):
+    path = write(tmp_path / "plan.yaml", _HEAD + f"    {field}: {value}\n")
+    with pytest.raises(PlanError, match=expected):
+        load_plan(path)
+    population = write(tmp_path / "pop.yaml", "collectivite: {nom: X, type: epci, code: '200067460', "
+                                              "population: .inf}\nactions: [{id: A1, titre: T}]\n")
+    with pytest.raises(PlanError, match="champ « population » : nombre non fini"):
+        load_plan(population)

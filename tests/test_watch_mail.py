@@ -66,7 +66,13 @@ def test_unreachable_server_is_a_french_error():
         mail.send(message(), settings(port))
 
 
-def test_unknown_host_is_a_french_error():
+def test_unknown_host_is_a_french_error(monkeypatch):
+    """The resolver's answer for an unknown name is simulated: no test makes a DNS query."""
+    import socket
+
+    def unknown_name(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    monkeypatch.setattr(socket, "getaddrinfo", unknown_name)
     with pytest.raises(mail.MailError, match="serveur SMTP introuvable : « smtp.invalid »"):
         mail.send(message(), settings(25, AIDENUM_SMTP_HOST="smtp.invalid"))
 
@@ -124,3 +130,16 @@ def test_bad_settings(env, expected):
 def test_default_port_follows_starttls():
     assert settings(None, AIDENUM_SMTP_PORT=None).port == 25
     assert settings(None, AIDENUM_SMTP_PORT=None, AIDENUM_SMTP_STARTTLS="oui").port == 587
+
+
+@pytest.mark.parametrize("on_quit", ["error", "reset"])
+def test_message_accepted_then_quit_fails_is_sent(on_quit):
+    """250 after DATA means delivered: a failing QUIT must not turn it into a failure (or the
+    next run would send it again)."""
+    controller, sink = loopback_smtp(on_quit=on_quit)
+    try:
+        refused = mail.send(message(), settings(controller.port))
+    finally:
+        controller.stop()
+    assert refused == {}
+    assert len(sink.envelopes) == 1

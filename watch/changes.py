@@ -6,13 +6,12 @@ a scheme field by field and says it in French (« Date de clôture : 31/01/2025 
 """
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from aidenum.catalogue.normalise import number_fr, range_fr
+from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr, range_fr
 from aidenum.catalogue.vocabularies import VOCABULARIES, slug_to_label
 
 # Change topics, in the order a project manager reads them.
@@ -184,21 +183,16 @@ def _yes_no(value) -> str:
 
 
 def _date_fr(value) -> str:
-    if not value:
-        return "aucune"
-    try:
-        return dt.date.fromisoformat(str(value)[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return str(value)
+    return date_fr(value, default="aucune")
 
 
 def _rate(data: dict) -> str:
-    return range_fr(data.get("rate_min"), data.get("rate_max"), lambda v: f"{number_fr(v, 1)} %",
+    return range_fr(data.get("rate_min"), data.get("rate_max"), lambda v: percent_fr(v, 1),
                     at_least="au moins")
 
 
 def _amount(data: dict) -> str:
-    return range_fr(data.get("amount_min"), data.get("amount_max"), lambda v: f"{number_fr(v, 2)} €")
+    return range_fr(data.get("amount_min"), data.get("amount_max"), lambda v: amount_fr(v, fixed=False))
 
 
 def _list_detail(name: str, before: list[str], after: list[str]) -> str:

@@ -1,8 +1,7 @@
 """Plans as the web keeps them: a plain document (the YAML plan's shape) validated by the
 plan readers' own ``build_plan``, uploaded files read by ``load_plan``, exports to YAML/XLSX.
 
-The one place the web layer imports the plan package from (``aidenum.matcher.plan`` today,
-``aidenum.matcher.plans`` once it lands).
+The one place the web layer imports the plan package (``aidenum.matcher.plans``) from.
 """
 from __future__ import annotations
 
@@ -17,8 +16,7 @@ import yaml
 
 from aidenum.catalogue.vocabularies import COLLECTIVITE_TYPES
 from aidenum.drafting.render import safe_filename
-from aidenum.matcher.plan import Plan, PlanError, load_plan
-from aidenum.matcher.plan_readers import build_plan
+from aidenum.matcher.plans import Plan, PlanError, build_plan, load_plan
 
 # Upload formats: the extension picks the reader; the first bytes must agree with it.
 UPLOAD_SUFFIXES = {".yaml": "text", ".yml": "text", ".csv": "text", ".xlsx": "zip", ".docx": "zip"}

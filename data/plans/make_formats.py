@@ -16,21 +16,18 @@ from pathlib import Path
 
 import yaml
 
+from aidenum.catalogue.formatting import amount_fr, month_year_fr
+
 HERE = Path(__file__).resolve().parent
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-          "octobre", "novembre", "décembre"]
 HEADER = ["Identifiant", "Axe", "Intitulé", "Description", "Budget HT (€)", "Début", "Fin"]
 
 
 def euros(value) -> str:
-    return f"{int(value):,}".replace(",", "\u202f") + " €" if value is not None else ""
+    return amount_fr(int(value), 0) if value is not None else ""
 
 
 def month_words(value: str | None) -> str:
-    if not value:
-        return ""
-    year, month = value.split("-")
-    return f"{MONTHS[int(month) - 1]} {year}"
+    return month_year_fr(value)
 
 
 def rows(plan: dict) -> list[list[str]]:

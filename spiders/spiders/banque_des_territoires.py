@@ -15,7 +15,7 @@ from urllib.parse import urldefrag, urlsplit
 import scrapy
 
 from aidenum.catalogue.normalise import clean_text, find_amounts, find_dates, strip_tracking
-from aidenum.catalogue.vocabularies import fold
+from aidenum.catalogue.formatting import MONTHS, MONTHS_FR, fold
 
 from .base import SchemeSpider
 
@@ -38,10 +38,7 @@ _WHO_CUES = re.compile(r"\b(pour qui|beneficiaires?|destine(e)?s? aux|s'adresse(
 _DEADLINE_CUES = re.compile(r"(avant le|jusqu'au|au plus tard le|date limite|cloture|releves?|"
                             r"candidatures?[^.]{0,40}\bau\b)")
 _START_CUES = re.compile(r"\b(lance(e)?|ouvert(e)?|ouverture|a partir du|des le|depuis le)\b")
-_MONTH_YEAR_RE = re.compile(r"\ben (janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|"
-                            r"novembre|decembre) (\d{4})\b")
-_MONTHS = ["janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
-           "novembre", "decembre"]
+_MONTH_YEAR_RE = re.compile(rf"\ben ({'|'.join(fold(m) for m in MONTHS_FR)}) (\d{{4}})\b")
 # an amount "per beneficiary" is what an applicant can get; anything else is an envelope
 _PER_UNIT_RE = re.compile(r"^\s*(par|pour chaque|maximum par)\s+(?!an\b|annee\b|mois\b)\w+")
 _CEILING_RE = re.compile(r"(jusqu'a|plafonnee?s? a|dans la limite de|au maximum|maximum de|"
@@ -204,7 +201,7 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
                 start = start or dates[0]
                 deadlines.append(dates[-1])
             elif _DEADLINE_CUES.search(folded):
-                deadlines += dates + [_month_end(int(y), _MONTHS.index(m) + 1)
+                deadlines += dates + [_month_end(int(y), MONTHS[m])
                                       for m, y in _MONTH_YEAR_RE.findall(folded)]
             elif dates and _START_CUES.search(folded) and start is None:
                 start = dates[0]
