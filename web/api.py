@@ -89,7 +89,7 @@ def _plan_action(plan_id: int, action_id: str):
     return plan, action
 
 
-@api.get("/plans/<int:plan_id>/actions/<action_id>/correspondances")
+@api.get("/plans/<int:plan_id>/actions/<path:action_id>/correspondances")
 def matches(plan_id: int, action_id: str):
     from .views import match_filters
     plan, action = _plan_action(plan_id, action_id)
@@ -103,7 +103,7 @@ def matches(plan_id: int, action_id: str):
                            for e in result.exclusions]}
 
 
-@api.get("/plans/<int:plan_id>/actions/<action_id>/laureats")
+@api.get("/plans/<int:plan_id>/actions/<path:action_id>/laureats")
 def laureates(plan_id: int, action_id: str):
     plan, action = _plan_action(plan_id, action_id)
     found = g.services.similar(plan, action, top=min(request.args.get("top", 10, type=int) or 10, MAX_TOP))

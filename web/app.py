@@ -81,7 +81,7 @@ def create_app(home: str | Path | None = None, password_required: bool = False,
         if request.method in SAFE_METHODS:
             return None
         if request.blueprint == "api":
-            if not request.is_json:
+            if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
                 abort(415)
             return None
         if not security.same_token(request.form.get("csrf"), session.get("csrf")):
@@ -90,6 +90,10 @@ def create_app(home: str | Path | None = None, password_required: bool = False,
                                "Ce formulaire n'a pas été reconnu (jeton de sécurité absent ou périmé). "
                                "Rechargez la page et recommencez.")
         return None
+
+    @app.context_processor
+    def _territory_label():
+        return {"territory_label": lambda code: app.extensions["aidenum"].referential.label(code) if code else ""}
 
     @app.after_request
     def _headers(response):

@@ -1,13 +1,13 @@
 """Plans as the web keeps them: a plain document (the YAML plan's shape) validated by the
 plan readers' own ``build_plan``, uploaded files read by ``load_plan``, exports to YAML/XLSX.
 
-The one place the web layer imports the plan package from (``aidenum.matcher.plan`` today,
-``aidenum.matcher.plans`` once it lands).
+The one place the web layer imports the plan package (``aidenum.matcher.plans``) from.
 """
 from __future__ import annotations
 
 import io
 import math
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,12 @@ import yaml
 
 from aidenum.catalogue.vocabularies import COLLECTIVITE_TYPES
 from aidenum.drafting.render import safe_filename
-from aidenum.matcher.plan import Plan, PlanError, load_plan
-from aidenum.matcher.plan_readers import build_plan
+from aidenum.matcher.plans import Plan, PlanError, build_plan, load_plan
 
 # Upload formats: the extension picks the reader; the first bytes must agree with it.
 UPLOAD_SUFFIXES = {".yaml": "text", ".yml": "text", ".csv": "text", ".xlsx": "zip", ".docx": "zip"}
 ZIP_MAGIC = b"PK\x03\x04"
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 # The plan word of each beneficiary slug (« department » is written « departement » in a plan).
 PLAN_TYPE_WORD = {slug: word for word, slug in reversed(list(COLLECTIVITE_TYPES.items()))}
 COLLECTIVITE_FIELDS = ("nom", "type", "code", "departement", "region", "population", "chef_de_file")
@@ -61,7 +61,7 @@ def plan_of(document: dict[str, Any], source: str = "plan", referential=None) ->
     for position, action in enumerate(actions, start=1):
         if not isinstance(action, dict):
             raise PlanError(f"{source}, action n° {position} : attendu id, titre, description…")
-    return build_plan(source, dict(document["collectivite"]), actions, referential=referential)
+    return _finite(build_plan(source, dict(document["collectivite"]), actions, referential=referential))
 
 
 def read_upload(filename: str, data: bytes) -> Plan:
@@ -83,7 +83,25 @@ def read_upload(filename: str, data: bytes) -> Plan:
     with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
         path = Path(folder) / f"{stem}{suffix}"
         path.write_bytes(data)
-        return load_plan(path)
+        try:
+            plan = load_plan(path)
+        except RecursionError:  # YAML nested thousands of levels deep: the parser recurses
+            raise UploadError(f"{filename} : structure imbriquée trop profondément pour être un plan") from None
+    return _finite(plan)
+
+
+def _finite(plan: Plan) -> Plan:
+    """Refuse what the web could not store or address: an infinite or NaN budget (YAML « .inf »,
+    « .nan », which would be summed) and an action id with control characters (no URL reaches it)."""
+    for action in plan.actions:
+        if CONTROL_CHARS.search(action.id):
+            raise PlanError(f"{plan.source}, action {action.id!r} : identifiant d'action avec des caractères "
+                            "de contrôle (retour à la ligne, tabulation…) : choisissez un identifiant simple, "
+                            "par ex. A1")
+        if action.budget_ht is not None and not math.isfinite(action.budget_ht):
+            raise PlanError(f"{plan.source}, action {action.id}, champ « budget_ht » : montant non fini "
+                            f"« {action.budget_ht} » (indiquez un montant en euros, par ex. 120000)")
+    return plan
 
 
 def to_yaml(document: dict[str, Any]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import tempfile
 from pathlib import Path
 
@@ -30,6 +31,12 @@ COLLECTIVITE_FORM_FIELDS = ("nom", "type", "code", "departement", "region", "pop
 REMINDER_DAYS = 14
 CATALOGUE_PAGE = 50
 MAX_QUERY_CHARS = 300  # a search box, not a document
+
+
+def display_name(filename: str) -> str:
+    """The uploaded file's name as shown on the page: its last component, no control characters."""
+    last = re.split(r"[\\/]", filename or "")[-1]
+    return re.sub(r"[\x00-\x1f\x7f]", "", last).strip()[:200]
 
 
 def _today() -> dt.date:
@@ -137,7 +144,7 @@ def upload_plan():
     except ValueError as error:  # PlanError and the readers' own French messages
         return render_template("plans.html", plans=_services().web.plans(), erreur=f"Plan illisible : {error}"), 422
     document = planio.document_of(plan)
-    plan_id = _services().web.add(plan.collectivite.nom, document, source=Path(upload.filename).name[:200])
+    plan_id = _services().web.add(plan.collectivite.nom, document, source=display_name(upload.filename))
     return _redirect_to("pages.plan_page", plan_id=plan_id)
 
 
@@ -230,7 +237,7 @@ def _save_actions(stored, actions: list[dict]):
 
 
 @pages.route("/plans/<int:plan_id>/actions/nouvelle", methods=["GET", "POST"])
-@pages.route("/plans/<int:plan_id>/actions/<action_id>/modifier", methods=["GET", "POST"])
+@pages.route("/plans/<int:plan_id>/actions/<path:action_id>/modifier", methods=["GET", "POST"])
 def edit_action(plan_id: int, action_id: str | None = None):
     stored = _stored(plan_id)
     actions = list(stored.document["actions"])
@@ -261,7 +268,7 @@ def edit_action(plan_id: int, action_id: str | None = None):
                            erreur=error), (422 if error else 200)
 
 
-@pages.route("/plans/<int:plan_id>/actions/<action_id>/supprimer", methods=["POST"])
+@pages.route("/plans/<int:plan_id>/actions/<path:action_id>/supprimer", methods=["POST"])
 def delete_action(plan_id: int, action_id: str):
     stored = _stored(plan_id)
     actions = [a for a in stored.document["actions"] if str(a.get("id")) != action_id]
@@ -303,7 +310,7 @@ def match_filters() -> MatchFilters:
     return MatchFilters(family, aid_type, open_only, _date_arg("avant"))
 
 
-@pages.route("/plans/<int:plan_id>/actions/<action_id>")
+@pages.route("/plans/<int:plan_id>/actions/<path:action_id>")
 def matches(plan_id: int, action_id: str):
     stored, plan, action = _plan_and_action(plan_id, action_id)
     filters = match_filters()
@@ -321,7 +328,7 @@ def matches(plan_id: int, action_id: str):
 
 
 # -- drafting ------------------------------------------------------------------------------------
-@pages.route("/plans/<int:plan_id>/actions/<action_id>/dossier", methods=["GET", "POST"])
+@pages.route("/plans/<int:plan_id>/actions/<path:action_id>/dossier", methods=["GET", "POST"])
 def draft(plan_id: int, action_id: str):
     stored, plan, action = _plan_and_action(plan_id, action_id)
     today = _today()
