@@ -69,7 +69,6 @@ def draft(plan, action_id, scheme_ids, all_actions, top, output, templates_dir, 
 
     Code de sortie : 0 si tous les dossiers sont écrits, 1 sinon (message en français).
     """
-    from aidenum.catalogue import territory
     from aidenum.drafting.render import Templates
 
     if all_actions and (action_id or scheme_ids):

@@ -19,6 +19,7 @@ Rules (DOMAIN.md §5):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Iterable
