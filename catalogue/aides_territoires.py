@@ -12,6 +12,7 @@ key or the CSV column), so that the user can find it in the file.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import weakref
 from functools import lru_cache
@@ -153,9 +154,12 @@ def _number(value: Any, rid: str, field_name: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(str(value).replace(",", "."))
+        number = float(str(value).replace(",", "."))
     except ValueError:
         raise SchemeError(rid, field_name, f"nombre attendu, reçu « {str(value)[:40]} »") from None
+    if not math.isfinite(number):  # the API has sent "nan" for an unknown bound
+        raise SchemeError(rid, field_name, f"nombre fini attendu, reçu « {str(value)[:40]} »")
+    return number
 
 
 # -- CSV export ---------------------------------------------------------------------------------

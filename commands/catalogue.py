@@ -42,8 +42,11 @@ def catalogue():
 @click.option("--strict", is_flag=True,
               help="Au premier enregistrement refusé, ne rien écrire du tout (tous les fichiers sont "
                    "vérifiés avant l'import).")
+@click.option("--forcer", is_flag=True,
+              help="Avec --complete : clôturer même plus de la moitié des dispositifs ouverts de la source "
+                   "(sinon refusé par prudence : un fichier tronqué ressemble à une fermeture en masse).")
 @user_errors
-def import_command(fichiers, complete, strict):
+def import_command(fichiers, complete, strict, forcer):
     """Importer des dispositifs depuis un ou plusieurs FICHIERS.
 
     Formats reconnus automatiquement : JSONL aidenum (une aide par ligne, produit par
@@ -52,7 +55,9 @@ def import_command(fichiers, complete, strict):
     Encodage UTF-8 (avec ou sans BOM) ou Windows-1252.
 
     Un enregistrement invalide est signalé (fichier, ligne, champ) et les autres sont importés ;
-    le code de sortie vaut alors 1. Un fichier illisible est refusé en entier. Chaque fichier
+    le code de sortie vaut alors 1. Un fichier illisible est refusé en entier. Avec --complete,
+    un fichier qui clôturerait plus de la moitié des dispositifs ouverts de sa source est importé
+    sans aucune clôture (code de sortie 1), sauf avec --forcer. Chaque fichier
     est importé d'un bloc : une interruption (Ctrl-C) ne modifie rien. Réimporter le même
     fichier ne change rien et le dit.
 
@@ -77,7 +82,7 @@ def import_command(fichiers, complete, strict):
     failed = False
     with Catalogue() as store:
         for path in fichiers:
-            report = _import_one(path, store, complete, strict, import_file)
+            report = _import_one(path, store, complete, strict, forcer, import_file)
             _print_report(report)
             failed = failed or not report.ok
         click.echo(f"Catalogue : {store.count()} dispositif(s) dans {store.path}")
@@ -85,7 +90,7 @@ def import_command(fichiers, complete, strict):
         sys.exit(1)
 
 
-def _import_one(path, store, complete, strict, import_file):
+def _import_one(path, store, complete, strict, force, import_file):
     size = max(path.stat().st_size, 1)
     with progress(None, f"Import de {path.name} (%)", length=100) as bar:
         done = [0]
@@ -96,7 +101,7 @@ def _import_one(path, store, complete, strict, import_file):
                 bar.update(percent - done[0])
                 done[0] = percent
 
-        return import_file(path, store, complete=complete, strict=strict, progress=advance)
+        return import_file(path, store, complete=complete, strict=strict, progress=advance, force=force)
 
 
 def _print_report(report) -> None:
