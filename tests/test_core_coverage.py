@@ -162,3 +162,16 @@ def test_match_prints_the_coverage_block_and_the_data_dates(filled, tmp_path):
         < out.index("Action A1")
     assert "DETR Lozère" in out and "FIPD" in out
     assert "du 02/12/2026." in out  # the date the facts of the shown core schemes were read
+
+
+def test_the_html_report_carries_the_coverage_and_the_data_dates(filled, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("collectivite: {nom: Paris, type: commune, code: '75056'}\n"
+                    "actions:\n  - id: A1\n    titre: Vidéoprotection des écoles\n", encoding="utf-8")
+    page = tmp_path / "r.html"
+    result = CliRunner().invoke(cli, ["match", str(plan), "--format", "html", "-o", str(page), "--date", "2026-12-02"])
+    assert result.exit_code == 0, result.output
+    html = page.read_text(encoding="utf-8")
+    assert "Couverture des grands dispositifs pour Paris" in html
+    assert "absents du catalogue pour ce territoire : DETR" in html
+    assert "du 02/12/2026." in html
