@@ -78,7 +78,11 @@ def eval_command(gold, top, output_format, catalogue_file, real_file):
             if real_file:
                 from aidenum.matcher import devset
                 real_set = devset.load(real_file)
-                real_reports = devset.run(real_set, catalogue.all(), referential, gold_set.today)
+                shipped_laureates = Path(real_file).with_name("laureates-dgcl.jsonl.gz")
+                if not shipped_laureates.exists():
+                    shipped_laureates = Path(real_file).parent.parent / "laureates-dgcl.jsonl.gz"
+                real_reports = devset.run(real_set, catalogue.all(), referential, gold_set.today,
+                                          laureates=shipped_laureates if shipped_laureates.exists() else None)
     if output_format == "json":
         text = report_json(gold_set, reports, top)
         if real_reports:
