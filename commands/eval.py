@@ -1,6 +1,8 @@
 """`aidenum eval GOLD`: measure the matcher on a gold set, against the naive baseline."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .common import UserError, user_errors
@@ -77,7 +79,11 @@ def eval_command(gold, top, fmt, catalogue_file, real_file):
             if real_file:
                 from aidenum.matcher import devset
                 real_set = devset.load(real_file)
-                real_reports = devset.run(real_set, catalogue.all(), referential, gold_set.today)
+                shipped_laureates = Path(real_file).with_name("laureates-dgcl.jsonl.gz")
+                if not shipped_laureates.exists():
+                    shipped_laureates = Path(real_file).parent.parent / "laureates-dgcl.jsonl.gz"
+                real_reports = devset.run(real_set, catalogue.all(), referential, gold_set.today,
+                                          laureates=shipped_laureates if shipped_laureates.exists() else None)
     if fmt == "json":
         text = report_json(gold_set, reports, top)
         if real_reports:

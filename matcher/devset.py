@@ -387,6 +387,7 @@ def evaluate(devset: DevSet, matcher, schemes: dict[str, Scheme], referential, t
     dotations = [s for s in schemes.values() if any(is_of(s, d) for d in DOTATIONS)]
     results, unanswerable = [], 0
     for query in devset.queries:
+        matcher.before_year = query.year   # evidence from earlier years only
         collectivite = query.collectivite()
         applicant = filters.Applicant.from_collectivite(collectivite)
         relevant = {s.id for s in by_label[query.dispositif]
@@ -401,12 +402,15 @@ def evaluate(devset: DevSet, matcher, schemes: dict[str, Scheme], referential, t
 
 
 def run(devset: DevSet, schemes: list[Scheme], referential, today: dt.date, modes=("full", "naive"),
-        home: Path | None = None) -> list[RealReport]:
+        laureates: Path | None = None) -> list[RealReport]:
     """Evaluate on ``schemes`` plus the stand-ins they lack, in a temporary catalogue (the user's
-    catalogue never receives a stand-in)."""
+    catalogue never receives a stand-in). ``laureates`` (a file ``aidenum laureats import`` reads,
+    e.g. ``data/laureates-dgcl.jsonl.gz``) feeds the funded-projects signal, each query seeing only
+    the years before its own (``Matcher.before_year``)."""
     import tempfile
 
     from aidenum.catalogue import store
+    from aidenum.catalogue import laureates as laureate_store
 
     from .engine import Matcher
     with tempfile.TemporaryDirectory(prefix="aidenum-reel-") as temporary:
@@ -417,6 +421,9 @@ def run(devset: DevSet, schemes: list[Scheme], referential, today: dt.date, mode
         with store.Catalogue(home / store.DB_NAME) as catalogue:
             store.upsert_all(catalogue, "eval", [*schemes, *added])
             every = {s.id: s for s in catalogue.all()}
+        if laureates:
+            with laureate_store.LaureateStore(home / laureate_store.DB_NAME) as projects:
+                projects.import_file(laureates)
         reports = []
         for mode in modes:
             matcher = Matcher(home=home, mode=mode, referential=referential)

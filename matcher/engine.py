@@ -111,7 +111,7 @@ def _generic_stems(kind: str) -> frozenset[str]:
 
 class Matcher:
     def __init__(self, home: str | Path | None = None, mode: str = "full", thesaurus=None, referential=None,
-                 fast: bool = True):
+                 fast: bool = True, similar=None, before_year: int | None = None):
         """``fast=False`` is the reference path (tests, benchmark): every scheme read from the
         catalogue and checked one by one, Whoosh's own analysis and scoring (see SchemeIndex)."""
         if mode not in ("full", "naive"):
@@ -127,6 +127,10 @@ class Matcher:
         self._allowed: dict[tuple, frozenset[int]] = {}
         self._eligibility: tuple[object, filters.Eligibility] | None = None
         self._generic = _generic_stems(mode)
+        # funded projects (matcher/similar.py): opened on first use, False when none are loaded;
+        # ``before_year`` keeps only earlier years as evidence (evaluation on later queries)
+        self._similar = similar
+        self.before_year = before_year
 
     # -- data ------------------------------------------------------------------------------------
     @property
@@ -137,6 +141,13 @@ class Matcher:
         return self._thesaurus
 
     referential = territory.LazyAttribute()
+
+    @property
+    def similar(self):
+        if self._similar is None:
+            from .similar import SimilarProjects
+            self._similar = SimilarProjects.open(self.home) or False
+        return self._similar or None
 
     def _catalogue(self):
         return store.Catalogue(self.home / store.DB_NAME)
@@ -371,6 +382,9 @@ class Matcher:
                 hit.score *= DESCRIPTION_ONLY_FACTOR
                 description_only.add(hit.id)
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
+        evidence = self._laureate_evidence(text, collectivite, ranked) if ranked else {}
+        if evidence:
+            ranked = self._fuse(ranked, evidence)
         shown: list[tuple] = []
         start = 0
         while len(shown) < top and start < len(ranked):
@@ -390,8 +404,41 @@ class Matcher:
                 match.why.insert(1 if match.why else 0, _nature_sentence(natures, scheme))
             if hit.id in weak_only:
                 match.why.insert(0, _weak_sentence(parts, hit))
+            funded = [evidence[label] for label in scheme.programmes if label in evidence]
+            if funded:
+                match.why.insert(1 if match.why else 0, funded[0].sentence[0].upper() + funded[0].sentence[1:])
             matches.append(match)
         return matches
+
+    def _laureate_evidence(self, text, collectivite, ranked) -> dict:
+        """Dispositif label -> evidence from funded projects comparable to the action (empty when
+        no laureates are loaded, in naive mode, or when no ranked scheme belongs to a dispositif)."""
+        if self.mode != "full" or not RANKING.laureate_weight or collectivite is None:
+            return {}
+        programmes = self.index.facts.programmes
+        docnums = self.index.facts.docnums
+        if not any(programmes[docnums[hit.id]] for hit, _ in ranked):
+            return {}
+        similar = self.similar
+        return similar.evidence(text, collectivite, before_year=self.before_year) if similar else {}
+
+    def _fuse(self, ranked: list, evidence: dict) -> list:
+        """Reciprocal-rank fusion of the lexical order and the order of the dispositifs that funded
+        comparable projects (see ``ranking.RankingConfig.laureate_weight``)."""
+        k, half = RANKING.laureate_rrf_k, RANKING.laureate_half
+        # a dispositif's vote: by its rank among the dispositifs, scaled by how much evidence it has
+        votes = {label: RANKING.laureate_weight * (e.weight / (e.weight + half)) / (k + rank)
+                 for rank, (label, e) in enumerate(evidence.items(), start=1)}
+        programmes, docnums = self.index.facts.programmes, self.index.facts.docnums
+        fused = []
+        for rank, pair in enumerate(ranked, start=1):
+            score = 1 / (k + rank)
+            found = [votes[label] for label in programmes[docnums[pair[0].id]] if label in votes]
+            if found:
+                score += max(found)
+            fused.append((-score, rank, pair))
+        fused.sort(key=lambda item: item[:2])
+        return [pair for _, _, pair in fused]
 
     def _depth(self, perimeter: str) -> int:
         try:

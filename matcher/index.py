@@ -48,7 +48,7 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "priorities": "priorités listées", "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"4-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
+INDEX_FORMAT = f"5-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
@@ -230,7 +230,7 @@ class Facts:
     ones Whoosh's scorer reads). A match reads this file instead of every scheme of the catalogue."""
 
     COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at",
-               "aid_types", "destinations", "steps")
+               "aid_types", "destinations", "steps", "programmes")
 
     def __init__(self, columns: dict | None = None):
         columns = columns or {}
@@ -260,6 +260,7 @@ class Facts:
         self.aid_types.append(list(scheme.aid_types))
         self.destinations.append(list(scheme.destinations))
         self.steps.append(list(scheme.steps))
+        self.programmes.append(list(scheme.programmes))
 
     def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
         """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has

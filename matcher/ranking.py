@@ -63,6 +63,16 @@ class RankingConfig:
     engineering_for_running: float = 0.8
 
 
+    # -- funded projects near the applicant (matcher/similar.py), fused by rank ------------------
+    # fused score = 1 / (k + lexical rank) + weight / (k + rank of the scheme's dispositif among
+    # the dispositifs that funded comparable projects), for the schemes of such a dispositif
+    laureate_rrf_k: float = 10.0
+    laureate_weight: float = 0.0
+    # evidence weight (sum of the comparable projects' similarity × proximity × recency) at which a
+    # dispositif's vote is half of laureate_weight: a few loosely similar projects weigh little
+    laureate_half: float = 5.0
+
+
 RANKING = RankingConfig()
 
 
