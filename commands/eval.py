@@ -1,8 +1,6 @@
 """`aidenum eval GOLD`: measure the matcher on a gold set, against the naive baseline."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .common import UserError, user_errors
