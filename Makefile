@@ -20,19 +20,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# LibreOffice converts drafts to PDF in the tests; installed from Debian's packages when missing.
+# LibreOffice converts drafts to PDF in the tests, Chromium runs the browser tests; both from Debian's packages when missing.
 system-deps:
 	@if ! command -v soffice >/dev/null 2>&1; then \
 	  echo "Installation de LibreOffice (Debian)…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core >/dev/null; \
 	fi
+# Chromium (Debian's) runs the browser tests of the web application through Playwright.
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installation de Chromium (Debian)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; \
+	fi
 
 # Offline demo on the shipped data: load the catalogue, match the example plan, draft one file.
 demo: $(STAMP)
 	@mkdir -p $(DEMO_HOME)
 	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum catalogue import data/catalogue.jsonl
+	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum laureats import data/laureates-dgcl.jsonl.gz
 	AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum match data/plans/plan-exemple.yaml --top 5
+	@echo ""
+	@echo "Dans le navigateur : lancez « AIDENUM_HOME=$(DEMO_HOME) $(BIN)/aidenum web » puis ouvrez http://127.0.0.1:8000"
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q

@@ -28,6 +28,8 @@ from aidenum.commands import common, french  # noqa: E402
 from aidenum.commands import plan as plan_commands  # noqa: E402
 from aidenum.commands import match as match_commands  # noqa: E402
 from aidenum.commands import watch as watch_commands  # noqa: E402
+from aidenum.commands import web as web_commands  # noqa: E402
+from aidenum.commands import laureats as laureats_commands  # noqa: E402
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -42,8 +44,10 @@ def cli():
       aidenum catalogue import FICHIER   charger des dispositifs (JSONL, API ou CSV Aides-territoires)
       aidenum crawl                      collecter les dispositifs sur les sites sources
       aidenum match PLAN.yaml            dispositifs accessibles pour chaque action du plan
+      aidenum laureats search TEXTE      projets financés comparables (DETR, DSIL…) près de chez vous
       aidenum draft PLAN.yaml --action A1 --scheme ID   rédiger le dossier de demande
       aidenum digest PLAN.yaml           ce qui a changé pour votre plan depuis la dernière veille
+      aidenum web                        l'application dans le navigateur (http://127.0.0.1:8000)
 
     Le catalogue et l'index sont dans le dossier AIDENUM_HOME (par défaut : data/ du projet).
     """
@@ -54,9 +58,11 @@ cli.add_command(crawl_commands.crawl)
 cli.add_command(draft_commands.draft)
 cli.add_command(eval_commands.eval_command)
 cli.add_command(plan_commands.plan)
+cli.add_command(laureats_commands.laureats)
 for _command in match_commands.COMMANDS: cli.add_command(_command)  # noqa: E701 match, search, index
 cli.add_command(watch_commands.digest)
 cli.add_command(watch_commands.calendar)
+cli.add_command(web_commands.web)
 french.localise(cli)  # French headings and type names in every --help
 
 

@@ -12,11 +12,13 @@ key or the CSV column), so that the user can find it in the file.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import weakref
 from functools import lru_cache
 from typing import Any
 
+from .aides_territoires_themes import split_categories
 from .model import Scheme, SchemeError, parse_iso_date
 from .normalise import clean_text, strip_tracking
 from .territory import Referential, TerritoryError
@@ -67,7 +69,7 @@ def scheme_from_api(record: dict, referential: Referential) -> Scheme:
         funders=_names(record.get("financers"), rid, "financers"),
         instructors=_names(record.get("instructors"), rid, "instructors"),
         programmes=_names(record.get("programs"), rid, "programs"),
-        themes=_names(record.get("categories"), rid, "categories"),
+        themes=split_categories(_names(record.get("categories"), rid, "categories")),
         keywords=_names(record.get("keywords"), rid, "keywords"),
         perimeter=perimeter,
         perimeter_label=perimeter_label,
@@ -153,9 +155,12 @@ def _number(value: Any, rid: str, field_name: str) -> float | None:
     if value in (None, ""):
         return None
     try:
-        return float(str(value).replace(",", "."))
+        number = float(str(value).replace(",", "."))
     except ValueError:
         raise SchemeError(rid, field_name, f"nombre attendu, reçu « {str(value)[:40]} »") from None
+    if not math.isfinite(number):  # the API has sent "nan" for an unknown bound
+        raise SchemeError(rid, field_name, f"nombre fini attendu, reçu « {str(value)[:40]} »")
+    return number
 
 
 # -- CSV export ---------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def _slugs(field: str, labels: list[str]) -> list[str]:
 # -- ADEME « Agir pour la transition » ------------------------------------------------------
 def ademe_agir(path: Path) -> Iterator[Scheme]:
     data = json.loads(path.read_text(encoding="utf-8"))
+    fetched = _date(data.get("timestamp"))  # when the feed was served
     for item in data["ListeDispositifs"]:
         url = _url(item.get("url_agir"))
         national = (item.get("couverture_geo") or {}).get("libelle") == "National"
@@ -63,6 +64,7 @@ def ademe_agir(path: Path) -> Iterator[Scheme]:
             perimeter="FR" if national else "FR", perimeter_label="" if national else "couverture non précisée",
             start_date=_date(item.get("date_debut")), deadline=_date(item.get("date_fin")),
             licence=FEED_MENTION.format(publisher="l'ADEME"), raw=item,
+            data_date=fetched.isoformat() if fetched else "",
         ).validate()
 
 
@@ -231,8 +233,15 @@ def scheme_facts(path: Path, curation_path: Path) -> tuple[list[Scheme], dict[st
             amount_max=_number(_pick(record, rule.get("amount_max_key"))),
             rate_max=_number(_pick(record, rule.get("rate_max_key"))),
             licence=FACTS_MENTION.format(url=record["page_url"]), raw=record,
+            data_date=_page_date(record),
         ).validate())
     return schemes, skipped
+
+
+def _page_date(record: dict) -> str:
+    """The page's own date (last update, else publication) when the facts give one."""
+    day = _date(record.get("updated") or record.get("published"))
+    return day.isoformat() if day else ""
 
 
 def _number(value: Any) -> float | None:

@@ -30,18 +30,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
 from . import files, territory
-from .model import Scheme, SchemeError
-from .store import Catalogue
+from .model import LIST_FIELDS, TEXT_FIELDS, Scheme, SchemeError
+from .normalise import strip_controls
+from .store import Catalogue, mass_closure, stored_json
 from .vocabularies import fold
 
 CHUNK = 1 << 16
 MAX_RECORD_CHARS = 16 * 1024 * 1024  # a JSON record larger than this is a broken file, not a record
+_PLAIN_FIELDS = (*TEXT_FIELDS, "url", "application_url", "rate_comment", "perimeter_label")
 _CSV_REQUIRED = ("Nom", "Lien")
 
 
@@ -77,11 +80,12 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     error: str | None = None      # the file was refused: nothing of it was written
     closed_applied: bool = False
+    closure_refused: bool = False  # --complete would have closed more than half the source (no --forcer)
     one_page: bool = False        # an API page whose "next" is not null
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.rejected
+        return self.error is None and not self.rejected and not self.closure_refused
 
     @property
     def unchanged_only(self) -> bool:
@@ -109,12 +113,13 @@ _FORMAT_LABELS = {"jsonl": "JSONL aidenum", "at-jsonl": "JSONL d'aides Aides-ter
 
 def import_file(path: str | Path, catalogue: Catalogue | None, *, complete: bool = False, strict: bool = False,
                 progress: Callable[[int], None] | None = None, dry_run: bool = False,
-                referential=None) -> ImportReport:
+                referential=None, force: bool = False) -> ImportReport:
     """Import one file in one run; return what happened (never raises for bad input).
 
     ``progress(bytes_read)`` is called as the file is read. ``dry_run`` reads and validates
     without writing (``catalogue`` may then be None): used to check every file before a strict
-    import of several."""
+    import of several. ``force`` lets a complete import close more than half of a source's open
+    schemes (``store.mass_closure``)."""
     path = Path(path)
     report = ImportReport(path=path)
     try:
@@ -125,7 +130,7 @@ def import_file(path: str | Path, catalogue: Catalogue | None, *, complete: bool
             text.seek(0)
             reader = _READERS[report.format]
             records = reader(text, report, territory.Lazy(referential))
-            _load(records, catalogue, report, complete=complete, strict=strict, dry_run=dry_run,
+            _load(records, catalogue, report, complete=complete, strict=strict, dry_run=dry_run, force=force,
                   tick=(lambda: progress(binary.tell())) if progress else None)
     except ImportFileError as error:
         report.error = str(error)
@@ -139,7 +144,7 @@ def import_file(path: str | Path, catalogue: Catalogue | None, *, complete: bool
     return report
 
 
-def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run, tick) -> None:
+def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run, tick, force=False) -> None:
     seen: dict[str, str] = {}
     unidentified = False
     sources: set[str] = set()
@@ -150,6 +155,17 @@ def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run
             report.read += 1
             if tick and count % 200 == 0:
                 tick()
+            if not isinstance(result, SchemeError):
+                result = _without_controls(result)
+            if not isinstance(result, SchemeError) and result.id not in seen:
+                try:
+                    run.upsert(result)
+                except SchemeError as error:  # what only storing reveals (NaN in the raw payload)
+                    result = error
+                else:
+                    seen[result.id] = where
+                    sources.add(result.source)
+                    continue
             if isinstance(result, SchemeError):
                 report.rejected.append(Rejection(where, result.record, result.field, result.message))
                 if ":" in result.record:
@@ -159,16 +175,11 @@ def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run
                 if strict:
                     raise _StrictAbort
                 continue
-            if result.id in seen:
-                report.rejected.append(Rejection(where, result.id, "id",
-                                                 f"identifiant déjà présent plus haut ({seen[result.id]}) : "
-                                                 "doublon ignoré"))
-                if strict:
-                    raise _StrictAbort
-                continue
-            seen[result.id] = where
-            sources.add(result.source)
-            run.upsert(result)
+            report.rejected.append(Rejection(where, result.id, "id",
+                                             f"identifiant déjà présent plus haut ({seen[result.id]}) : "
+                                             "doublon ignoré"))
+            if strict:
+                raise _StrictAbort
         if tick:
             tick()
         if complete:
@@ -181,6 +192,11 @@ def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run
             elif sources - {report.source}:
                 report.notes.append("import complet : aucune clôture appliquée, car le fichier mélange "
                                     f"plusieurs sources ({', '.join(sorted(sources))})")
+            elif (refusal := mass_closure(len(run.missing()), len(run.open_ids()))) and not force:
+                report.closure_refused = True
+                report.notes.append(f"import complet : aucune clôture appliquée, car {refusal} (fichier "
+                                    "tronqué ?) ; si la source a vraiment retiré ces fiches, relancez avec "
+                                    "--forcer")
             else:
                 run.close_missing()
                 report.closed_applied = True
@@ -202,11 +218,31 @@ class _DryRun:
         self.counts: Counter = Counter()
 
     def upsert(self, scheme: Scheme) -> str:
+        stored_json(scheme)  # what the real run would refuse to store, a dry run refuses too
         self.counts["new"] += 1
         return "new"
 
+    def open_ids(self) -> set[str]:
+        return set()
+
+    def missing(self) -> list[str]:
+        return []
+
     def close_missing(self) -> int:
         return 0
+
+
+def _without_controls(scheme: Scheme) -> Scheme:
+    """The scheme with control characters removed from every text (``normalise.strip_controls``)."""
+    for name in _PLAIN_FIELDS:
+        value = getattr(scheme, name)
+        if isinstance(value, str):
+            setattr(scheme, name, strip_controls(value))
+    for name in LIST_FIELDS:
+        value = getattr(scheme, name)
+        if isinstance(value, list):
+            setattr(scheme, name, [strip_controls(v) if isinstance(v, str) else v for v in value])
+    return scheme
 
 
 # -- encoding and format -----------------------------------------------------------------------
@@ -236,7 +272,7 @@ def sniff(text: TextIO, path: Path) -> tuple[str, str]:
     if head[0] == "{" or path.suffix.lower() == ".jsonl":
         try:
             first = json.loads(first_line)
-        except ValueError:
+        except (ValueError, RecursionError):
             first = None
         if isinstance(first, dict) and ("results" in first or "count" in first) and "title" not in first:
             return "at-api", "at"
@@ -265,7 +301,7 @@ def _second_line_is_object(head: str) -> bool:
     lines = [line.strip() for line in head.split("\n")[1:] if line.strip()]
     try:
         return bool(lines) and isinstance(json.loads(lines[0]), dict)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
 
 
@@ -284,7 +320,11 @@ def _read_jsonl(text: TextIO, report: ImportReport, referential: territory.Lazy)
         try:
             data = json.loads(line)
         except ValueError as error:
-            yield where, SchemeError("?", "*", f"JSON invalide : {_json_message(error)}")
+            yield where, SchemeError(_id_in(line), "*", f"JSON invalide : {_json_message(error)}")
+            continue
+        except RecursionError:
+            yield where, SchemeError("?", "*", "JSON trop imbriqué (des milliers de « [ » ou « { ») : "
+                                               "ce n'est pas un enregistrement")
             continue
         try:
             if report.format == "at-jsonl":
@@ -353,6 +393,16 @@ _JSON_MESSAGES = {
     "Invalid control character at": "caractère de contrôle interdit",
     "Invalid \\escape": "séquence d'échappement invalide",
 }
+
+
+_ID_IN_LINE = re.compile(r'"id"\s*:\s*"([a-z][a-z0-9-]*:[^"\s]+)"')
+
+
+def _id_in(line: str) -> str:
+    """The scheme id of a JSONL line that could not be decoded, when one is readable, so that a
+    rejected record is never taken for a vanished one by a complete import."""
+    match = _ID_IN_LINE.search(line[:4096])
+    return match.group(1) if match else "?"
 
 
 def _json_message(error: json.JSONDecodeError | ValueError) -> str:
@@ -424,6 +474,9 @@ class JsonStream:
                 if len(self.buf) - self.pos > MAX_RECORD_CHARS or not self._more_keep():
                     line = self.line(error.pos) if error.pos >= self.pos else self.line()
                     raise ImportFileError(f"JSON mal formé ligne {line} : {_json_message(error)}") from None
+            except RecursionError:
+                raise ImportFileError(f"JSON trop imbriqué ligne {self.line()} (des milliers de « [ » ou "
+                                      "« { ») : ce n'est pas une réponse de l'API") from None
 
     def _more_keep(self) -> bool:
         """Read more text, growing the read size so that a large value costs few retries."""
@@ -492,8 +545,14 @@ class Filters:
     territory: str | None = None       # resolved code: schemes whose perimeter is open to it
     open_only: bool = False
     today: Any = None
+    aid_type: str | None = None        # an AID_TYPES slug
+    status: str | None = None          # open / closing-soon / closed on ``today``
 
     def match(self, scheme: Scheme, referential=None) -> bool:
+        if self.aid_type and self.aid_type not in scheme.aid_types:
+            return False
+        if self.status and scheme.status(self.today) != self.status:
+            return False
         if self.funder:
             wanted = fold(self.funder)
             if not any(wanted in fold(f) for f in scheme.funders):
@@ -513,7 +572,9 @@ def select(catalogue: Catalogue, filters: Filters | None = None, referential=Non
     filters = filters or Filters()
     if filters.territory and referential is None:
         referential = territory.load()
-    for scheme in catalogue.all(source=filters.source, without=without):
+    from .sources import canonical
+    family = canonical(filters.source) if filters.source else None
+    for scheme in catalogue.all(family=family, without=without):
         if filters.match(scheme, referential):
             yield scheme
 

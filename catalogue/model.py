@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,29 @@ SOURCES = {
     "at": "Aides-territoires",
     "feder": "FEDER (programmes régionaux)",
     "dsil": "DSIL / DETR (préfectures)",
+    "detr": "DETR (préfectures de département)",
+    "dsid": "DSID (préfectures de région)",
+    "dpv": "Dotation politique de la ville",
+    "fipd": "FIPD (prévention de la délinquance, vidéoprotection)",
+    "fnadt": "FNADT (aménagement du territoire)",
+    "france-services": "France services",
+    "cnfs": "Conseiller numérique",
     "bdt": "Banque des Territoires",
     "francenum": "France Num",
     "facts": "Fiches de faits vérifiés",
 }
+# Other names of a source (spider and site names, older spellings), accepted wherever a source is
+# named; ``catalogue.sources.canonical`` turns them into the SOURCES key used in ids and reports.
+SOURCE_ALIASES = {
+    "aides_territoires": "at", "aides-territoires": "at",
+    "banque_des_territoires": "bdt", "banque-des-territoires": "bdt",
+    "france_num": "francenum", "france-num": "francenum",
+    "prefectures": "dsil",
+    "faits": "facts",
+}
 CLOSING_SOON_DAYS = 30
 MAX_TEXT_CHARS = 200_000  # a description longer than this is a scraping accident, not a scheme
+_DATA_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 _ID_RE = re.compile(r"^[a-z][a-z0-9-]*:[^\s]+$")
 _PERIMETER_RE = re.compile(r"^(FR|EU|OM|METRO|REG:\d{2}|DEP:(\d{2}|2A|2B|\d{3})|EPCI:\d{9}|COM:(\d{5}|2A\d{3}|2B\d{3}))$")
 
@@ -33,6 +51,8 @@ TEXT_FIELDS = ("title", "name_initial", "description", "eligibility", "project_e
 LIST_FIELDS = ("funders", "instructors", "programmes", "beneficiaries", "aid_types", "destinations",
                "steps", "themes", "keywords")
 DATE_FIELDS = ("start_date", "deadline")
+BOOKKEEPING_FIELDS = ("first_seen", "last_seen", "last_changed", "closed_at")  # ISO timestamps or None
+FLAG_FIELDS = ("is_call_for_project", "archived")
 NUMBER_FIELDS = ("rate_min", "rate_max", "amount_min", "amount_max")
 # Fields whose change matters to a user; provenance and bookkeeping are left out of the hash.
 CONTENT_FIELDS = ("title", "name_initial", "description", "eligibility", "project_examples", "contact",
@@ -82,6 +102,7 @@ class Scheme:
     amount_max: float | None = None
     rate_comment: str = ""
     licence: str = ""
+    data_date: str = ""  # when the source's facts were published or read: "AAAA-MM-JJ" or "AAAA-MM"
     raw: Any = None
     sources: list[str] = field(default_factory=list)  # other source ids seen for the same scheme
     # bookkeeping, set by the store
@@ -185,7 +206,11 @@ class Scheme:
             value = getattr(self, name)
             if value is None:
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SchemeError(rid, name, f"nombre attendu, reçu « {str(value)[:40]} »")
+            if not math.isfinite(value):  # NaN or infinity: no JSON can hold it, no rule can compare it
+                raise SchemeError(rid, name, f"nombre fini attendu, reçu « {value} »")
+            if value < 0:
                 raise SchemeError(rid, name, f"nombre positif attendu, reçu « {value} »")
         for name in ("rate_min", "rate_max"):
             value = getattr(self, name)
@@ -199,6 +224,19 @@ class Scheme:
             value = getattr(self, name)
             if value is not None and not isinstance(value, dt.date):
                 raise SchemeError(rid, name, "date attendue")
+        for name in BOOKKEEPING_FIELDS:
+            value = getattr(self, name)
+            if value is not None and not _is_timestamp(value):
+                raise SchemeError(rid, name, f"date et heure attendues (AAAA-MM-JJ ou AAAA-MM-JJTHH:MM:SS), "
+                                             f"reçu « {str(value)[:40]} »")
+        for name in FLAG_FIELDS:
+            if not isinstance(getattr(self, name), bool):
+                raise SchemeError(rid, name, f"true ou false attendu, reçu « {str(getattr(self, name))[:40]} »")
+        if not isinstance(self.content_hash, str):
+            raise SchemeError(rid, "content_hash", "texte attendu")
+        if self.data_date and not (isinstance(self.data_date, str) and _DATA_DATE_RE.match(self.data_date)):
+            raise SchemeError(rid, "data_date", f"date des données invalide « {self.data_date} » "
+                                                "(attendu AAAA-MM-JJ ou AAAA-MM)")
         return self
 
 
@@ -213,6 +251,16 @@ def parse_iso_date(value: Any, record: str = "?", field_name: str = "date") -> d
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         raise SchemeError(record, field_name, f"date invalide « {value} » (attendu AAAA-MM-JJ)") from None
+
+
+def _is_timestamp(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _jsonable(value: Any) -> Any:

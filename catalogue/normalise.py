@@ -136,6 +136,20 @@ def clean_text(text: str | None) -> str:
 _BLANKS_RE = re.compile(r"[ \t]+")
 
 
+# Terminal escape sequences (ESC [ … letter) first, then every other C0/C1 control character and DEL;
+# tab, line feed and carriage return are text. A NUL or an ESC from a source would otherwise reach
+# the terminal (colours, cursor moves), the HTML report and the CSV export.
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without control characters and terminal escape sequences (tab and newlines kept)."""
+    if not _CONTROL_RE.search(text):
+        return text
+    return _CONTROL_RE.sub("", _ANSI_RE.sub("", text))
+
+
 def strip_tracking(url: str) -> str:
     """Remove utm_*, xtor, fbclid and similar tracking parameters from a URL."""
     if "?" not in url:

@@ -7,7 +7,9 @@ Sources (all real, each record keeps its licence/source mention in ``licence``):
 - the Aides-territoires API sample of the Drôme département;
 - the ADEME, Île-de-France, Ministère de la Culture and Welcome Europe feed samples
   (the Manche sample is staging data and is left out);
-- the facts of ``scheme-facts.json``, following ``data/sources/scheme-facts-curation.yaml``.
+- the facts of ``scheme-facts.json``, following ``data/sources/scheme-facts-curation.yaml``;
+- the core schemes of every territory (``data/sources/core-schemes.yaml``, see ``core_schemes``):
+  DETR per département, DSIL / DSID / FEDER per région, national State schemes.
 
 The output is sorted by id and written without volatile bookkeeping, so rebuilding it from the
 same inputs gives the same file.
@@ -19,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import feeds, territory
+from . import core_schemes, feeds, territory
 from .files import atomic_write
 from .model import Scheme
 
@@ -27,6 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 OUTPUT = ROOT / "data" / "catalogue.jsonl"
 CURATION = ROOT / "data" / "sources" / "scheme-facts-curation.yaml"
+# The « périurbain » CSV export carries no date. Aides-territoires exports open aids only and the
+# earliest closing date in this one is 30/11/2022: the export dates from November 2022 at the latest.
+AT_CSV_DATA_DATE = "2022-11"
 BOOKKEEPING = ("first_seen", "last_seen", "last_changed", "closed_at", "content_hash")
 
 
@@ -37,7 +42,9 @@ def collect(shared: Path) -> tuple[list[Scheme], dict[str, str]]:
     at = shared / "aides-territoires"
     with open(at / "aides-territoires_periurbain.csv", encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
-            schemes.append(scheme_from_csv_row(row, line, referential))
+            scheme = scheme_from_csv_row(row, line, referential)
+            scheme.data_date = AT_CSV_DATA_DATE
+            schemes.append(scheme)
     feed_dir = at / "feed-samples"
     for record in json.loads((feed_dir / "departement_drome_data.json").read_text(encoding="utf-8"))["results"]:
         schemes.append(scheme_from_api(record, referential))
@@ -46,7 +53,7 @@ def collect(shared: Path) -> tuple[list[Scheme], dict[str, str]]:
     schemes += feeds.culture(feed_dir / "ministere_de_la_culture_data.json", referential)
     schemes += feeds.welcome_europe(feed_dir / "welcom_europe_data.json")
     facts, skipped = feeds.scheme_facts(shared / "scheme-facts.json", CURATION)
-    return schemes + facts, skipped
+    return schemes + facts + core_schemes.build(referential), skipped
 
 
 def write(schemes: list[Scheme], out: Path = OUTPUT) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import paths
-from .model import Scheme
+from .model import Scheme, SchemeError
+
+logger = logging.getLogger(__name__)
 
 DB_NAME = "catalogue.sqlite"
 
@@ -114,6 +117,18 @@ def is_writable(path: Path) -> bool:
         return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
     return os.access(folder, os.W_OK) if folder.exists() else is_writable(folder)
 
+# A "complete" run (crawl or ``catalogue import --complete``) that would close more than this share
+# of a source's open schemes is more likely a broken site or a truncated file than a mass closure.
+MAX_CLOSE_SHARE = 0.5
+MAX_CLOSE_FREE = 2   # closing this many is always believable (small sources)
+
+
+def mass_closure(missing: int, open_count: int) -> str:
+    """The French reason to refuse closing ``missing`` of ``open_count`` open schemes, or ""."""
+    if missing > MAX_CLOSE_FREE and missing > MAX_CLOSE_SHARE * open_count:
+        return f"{missing} fiches sur {open_count} auraient disparu d'un coup : clôture suspendue par prudence"
+    return ""
+
 
 def home() -> Path:
     """Where the catalogue and index live (see ``paths.home``)."""
@@ -176,7 +191,7 @@ class Run:
                 change = "unchanged"
         scheme.last_seen = at
         scheme.closed_at = incoming_closed
-        data = json.dumps(scheme.to_dict(), ensure_ascii=False)
+        data = stored_json(scheme)
         db.execute(
             "INSERT OR REPLACE INTO schemes(id, source, title, perimeter, deadline, content_hash, first_seen,"
             " last_seen, last_changed, closed_at, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -191,18 +206,36 @@ class Run:
         self.counts[change] += 1
         return change
 
+    def open_ids(self) -> set[str]:
+        return {sid for (sid,) in self.catalogue.db.execute(
+            "SELECT id FROM schemes WHERE source=? AND closed_at IS NULL", (self.result.source,))}
+
+    def missing(self) -> list[str]:
+        """Open schemes of this source that this run did not see (what ``close_missing`` closes)."""
+        return sorted(self.open_ids() - self.seen)
+
     def close_missing(self) -> int:
         """Mark closed every open scheme of this source that this complete run did not see."""
         db, at = self.catalogue.db, now_iso()
-        missing = [sid for (sid,) in db.execute(
-            "SELECT id FROM schemes WHERE source=? AND closed_at IS NULL", (self.result.source,))
-            if sid not in self.seen]
+        missing = self.missing()
         for sid in missing:
             db.execute("UPDATE schemes SET closed_at=? WHERE id=?", (at, sid))
             db.execute("INSERT OR REPLACE INTO changes(run_id, scheme_id, change, at) VALUES (?,?,?,?)",
                        (self.result.run_id, sid, "closed", at))
         self.counts["closed"] += len(missing)
         return len(missing)
+
+
+def stored_json(scheme: Scheme) -> str:
+    """The ``data`` column of ``scheme``; SchemeError for what SQLite's JSON could not read back
+    (NaN or infinity, e.g. in the raw payload of a source)."""
+    try:
+        return json.dumps(scheme.to_dict(), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise SchemeError(scheme.id, "raw", "valeur non finie (NaN ou infini) dans les données de la source : "
+                                            "un nombre ou null est attendu") from None
+    except (TypeError, RecursionError) as error:
+        raise SchemeError(scheme.id, "raw", f"valeur non enregistrable ({type(error).__name__})") from None
 
 
 class Catalogue:
@@ -212,6 +245,7 @@ class Catalogue:
     def __init__(self, path: Path | str | None = None):
         self.path = Path(path) if path else home() / DB_NAME
         self.readonly = not is_writable(self.path)
+        self.unreadable: dict[str, str] = {}   # scheme id -> why its stored value could not be read
         try:
             self.db = self._open_readonly() if self.readonly else self._open()
         except sqlite3.Error as error:
@@ -293,8 +327,8 @@ class Catalogue:
 
     # -- reading -------------------------------------------------------------------------------
     def get(self, scheme_id: str) -> Scheme | None:
-        row = self.db.execute("SELECT data, closed_at FROM schemes WHERE id=?", (scheme_id,)).fetchone()
-        return _scheme_from_row(row) if row else None
+        row = self.db.execute("SELECT id, data, closed_at FROM schemes WHERE id=?", (scheme_id,)).fetchone()
+        return self._from_row(row) if row else None
 
     def get_many(self, scheme_ids: Iterable[str]) -> dict[str, Scheme]:
         """The schemes of ``scheme_ids`` that exist, by id, in one query per 500 ids."""
@@ -303,24 +337,34 @@ class Catalogue:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(f"SELECT data, closed_at FROM schemes WHERE id IN ({marks})", chunk):
-                scheme = _scheme_from_row(row)
-                out[scheme.id] = scheme
+            for row in self.db.execute(f"SELECT id, data, closed_at FROM schemes WHERE id IN ({marks})", chunk):
+                scheme = self._from_row(row)
+                if scheme is not None:
+                    out[scheme.id] = scheme
         return out
 
-    def all(self, source: str | None = None, without: Iterable[str] = ()) -> Iterator[Scheme]:
+    def all(self, source: str | None = None, without: Iterable[str] = (), family: str | None = None) -> Iterator[Scheme]:
         """Every scheme, by id. ``without`` names fields left out (at their default value), e.g.
-        ``("raw", "description")`` to list thousands of schemes without decoding their texts."""
+        ``("raw", "description")`` to list thousands of schemes without decoding their texts.
+        ``source`` is the exact ``source`` field (a run's own records); ``family`` also takes the
+        records whose id carries that source's prefix (see ``catalogue.sources``)."""
         data = "data"
         for name in without:
             if not name.isidentifier():
                 raise ValueError(f"champ invalide : {name}")
             data = f"json_remove({data}, '$.{name}')"
-        query, args = f"SELECT {data}, closed_at FROM schemes", ()
+        if without:  # SQLite's JSON functions fail the whole query on one malformed row: guard each
+            data = f"CASE WHEN json_valid(data) THEN {data} END"
+        query, args = f"SELECT id, {data}, closed_at FROM schemes", ()
         if source:
             query, args = query + " WHERE source=?", (source,)
+        elif family:
+            prefix = family.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
+            query, args = query + " WHERE source=? OR id LIKE ? ESCAPE '\\'", (family, prefix)
         for row in self.db.execute(query + " ORDER BY id", args):
-            yield _scheme_from_row(row)
+            scheme = self._from_row(row)
+            if scheme is not None:
+                yield scheme
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM schemes").fetchone()[0]
@@ -359,11 +403,46 @@ class Catalogue:
         return row[0] if row else ""
 
 
-def _scheme_from_row(row) -> Scheme:
-    data, closed_at = row
-    values = json.loads(data)
+    def _from_row(self, row) -> Scheme | None:
+        """The scheme of a stored row, or None (warned once per scheme, named) when the stored
+        value cannot be read: one bad row must not break list, index, match or search."""
+        scheme_id, data, closed_at = row
+        try:
+            return scheme_from_stored(data, closed_at)
+        except (ValueError, TypeError, RecursionError) as error:
+            if scheme_id not in self.unreadable:
+                self.unreadable[scheme_id] = _unreadable_reason(error)
+                logger.warning("Attention : dispositif « %s » illisible dans le catalogue (%s) : ignoré ; "
+                               "réimportez-le depuis sa source", scheme_id, self.unreadable[scheme_id])
+            return None
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"valeur non finie « {name} »")
+
+
+def scheme_from_stored(data: str | None, closed_at: str | None) -> Scheme:
+    """A scheme from the ``data`` column; ValueError/TypeError when the stored JSON is unusable."""
+    if data is None:
+        raise ValueError("JSON mal formé")
+    values = json.loads(data, parse_constant=_reject_constant)
+    if not isinstance(values, dict):
+        raise ValueError("objet JSON attendu")
     values["closed_at"] = closed_at
-    return Scheme.from_dict(values, validate=False)
+    scheme = Scheme.from_dict(values, validate=False)
+    for name in ("rate_min", "rate_max", "amount_min", "amount_max"):
+        value = getattr(scheme, name)
+        if value is not None and not isinstance(value, (int, float)):
+            raise ValueError(f"champ « {name} » : nombre attendu")
+    return scheme
+
+
+def _unreadable_reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"JSON mal formé, colonne {error.colno}"
+    if isinstance(error, RecursionError):
+        return "JSON trop imbriqué"
+    return str(error)
 
 
 def upsert_all(catalogue: Catalogue, source: str, schemes: Iterable[Scheme], **run_options) -> RunResult:

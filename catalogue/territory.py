@@ -166,6 +166,26 @@ class Referential:
                                  f"({(self.department_of(codes[0]) or 'XX').split(':')[-1]}) »")
         return codes[0]
 
+    def search(self, text: str, scales=("REG", "DEP", "EPCI", "COM"), limit: int = 20) -> list[Territory]:
+        """Territories whose name starts with ``text`` (accents, case, « commune de » ignored) or
+        whose code does, larger scales first, then the most populated: the web form's look-up."""
+        key = _name_key(text)
+        digits = re.sub(r"\s", "", text)
+        if not key and not digits:
+            return []
+        found: set[str] = set()
+        if key:
+            for name, codes in self._names.items():
+                if name.startswith(key) or (len(key) >= 3 and f" {key}" in name):
+                    found.update(c for c in codes if c.split(":")[0] in scales)
+        if digits.isdigit() or re.fullmatch(r"2[AB]\d*", digits.upper()):
+            for scale in scales:
+                found.update(f"{scale}:{k}" for k in self.territories._rows(scale) if k.startswith(digits.upper()))
+        ordered = sorted(found, key=lambda c: (SCALE_ORDER.index(c.split(":")[0]), not self.territories[c].name
+                                               .lower().startswith(text.strip().lower()),
+                                               -(self.territories[c].population or 0), c))
+        return [self.territories[c] for c in ordered[:limit]]
+
     def department_of(self, code: str) -> str | None:
         if code.startswith("DEP:"):
             return code

@@ -43,8 +43,11 @@ def catalogue():
 @click.option("--strict", is_flag=True,
               help="Au premier enregistrement refusé, ne rien écrire du tout (tous les fichiers sont "
                    "vérifiés avant l'import).")
+@click.option("--forcer", is_flag=True,
+              help="Avec --complete : clôturer même plus de la moitié des dispositifs ouverts de la source "
+                   "(sinon refusé par prudence : un fichier tronqué ressemble à une fermeture en masse).")
 @user_errors
-def import_command(fichiers, complete, strict):
+def import_command(fichiers, complete, strict, forcer):
     """Importer des dispositifs depuis un ou plusieurs FICHIERS.
 
     Formats reconnus automatiquement : JSONL aidenum (une aide par ligne, produit par
@@ -53,7 +56,9 @@ def import_command(fichiers, complete, strict):
     Encodage UTF-8 (avec ou sans BOM) ou Windows-1252.
 
     Un enregistrement invalide est signalé (fichier, ligne, champ) et les autres sont importés ;
-    le code de sortie vaut alors 1. Un fichier illisible est refusé en entier. Chaque fichier
+    le code de sortie vaut alors 1. Un fichier illisible est refusé en entier. Avec --complete,
+    un fichier qui clôturerait plus de la moitié des dispositifs ouverts de sa source est importé
+    sans aucune clôture (code de sortie 1), sauf avec --forcer. Chaque fichier
     est importé d'un bloc : une interruption (Ctrl-C) ne modifie rien. Réimporter le même
     fichier ne change rien et le dit.
 
@@ -78,7 +83,7 @@ def import_command(fichiers, complete, strict):
     failed = False
     with Catalogue() as store:
         for path in fichiers:
-            report = _import_one(path, store, complete, strict, import_file)
+            report = _import_one(path, store, complete, strict, forcer, import_file)
             _print_report(report)
             failed = failed or not report.ok
         click.echo(f"Catalogue : {store.count()} dispositif(s) dans {store.path}")
@@ -86,7 +91,7 @@ def import_command(fichiers, complete, strict):
         sys.exit(1)
 
 
-def _import_one(path, store, complete, strict, import_file):
+def _import_one(path, store, complete, strict, force, import_file):
     size = max(path.stat().st_size, 1)
     with progress(None, f"Import de {path.name} (%)", length=100) as bar:
         done = [0]
@@ -97,7 +102,7 @@ def _import_one(path, store, complete, strict, import_file):
                 bar.update(percent - done[0])
                 done[0] = percent
 
-        return import_file(path, store, complete=complete, strict=strict, progress=advance)
+        return import_file(path, store, complete=complete, strict=strict, progress=advance, force=force)
 
 
 def _print_report(report) -> None:
@@ -116,7 +121,9 @@ def _print_report(report) -> None:
 
 def _filter_options(func):
     options = [
-        click.option("--source", help="Seulement cette source (at, dsil, feder, bdt, francenum, facts)."),
+        click.option("--source", help="Seulement cette source, quel que soit le fichier d'où viennent ses "
+                                      "fiches : at, dsil, feder, bdt, francenum, facts, ou un préfixe "
+                                      "d'identifiant (detr, ademe…)."),
         click.option("--financeur", help="Financeur contenant ce texte (accents et casse ignorés), "
                                          "par ex. « Banque des Territoires »."),
         click.option("--beneficiaire", help="Ouverts à ce bénéficiaire : commune, epci, department, region, "
@@ -230,6 +237,50 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+# -- coverage --------------------------------------------------------------------------------------
+
+@catalogue.command("couverture")
+@french_help
+@click.option("--territoire", required=True,
+              help="La collectivité : nom ou code d'une commune, d'un EPCI, d'un département ou d'une région "
+                   "(« Mende », « 48095 », « 200069193 », « Lozère », « Occitanie »).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table pour lire, json pour un autre programme.")
+@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@user_errors
+def coverage_command(territoire, fmt, date_):
+    """Dire quels grands dispositifs (DETR, DSIL, DSID, FEDER, FIPD…) le catalogue offre à une
+    collectivité, lesquels sont clôturés et lesquels manquent pour son territoire.
+
+    \b
+    Exemples :
+      aidenum catalogue couverture --territoire "Mende"
+      aidenum catalogue couverture --territoire 200069193
+      aidenum catalogue couverture --territoire "Ain" --format json
+    """
+    import datetime as dt
+
+    from aidenum.catalogue import coverage, territory
+    from aidenum.catalogue.store import Catalogue
+    from .match import _today
+
+    today = _today(date_) if date_ else dt.date.today()
+    referential = territory.load()
+    try:
+        applicant = coverage.applicant_for_territory(territoire, referential)
+    except coverage.CoverageError as error:
+        raise UserError(str(error)) from None
+    with Catalogue() as store:
+        if store.count() == 0:
+            raise UserError(f"le catalogue de {store.path} est vide : importez d'abord des dispositifs "
+                            "(aidenum catalogue import data/catalogue.jsonl)")
+        result = coverage.of_applicant(coverage.schemes_of_families(store), applicant, referential, today)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    click.echo("\n".join(result.lines()))
+
+
 # -- show / runs -------------------------------------------------------------------------------
 
 @catalogue.command("show")
@@ -271,14 +322,14 @@ FIELD_LABELS = {
     "rate_comment": "Précisions sur le taux", "description": "Description", "eligibility": "Éligibilité",
     "project_examples": "Exemples de projets", "contact": "Contact", "licence": "Licence / mention",
     "first_seen": "Vu la première fois", "last_seen": "Vu la dernière fois", "last_changed": "Modifié le",
-    "closed_at": "Clôturé le", "sources": "Autres sources",
+    "closed_at": "Clôturé le", "sources": "Autres sources", "data_date": "Date des données",
 }
 _VOCAB_FIELDS = ("beneficiaries", "aid_types", "destinations", "steps")
 
 
 def describe(scheme, versions) -> str:
     """The whole record in French, for a person."""
-    from aidenum.catalogue.model import SOURCES
+    from aidenum.catalogue.sources import label as source_label
     from aidenum.catalogue.vocabularies import STATUSES, slug_to_label
     lines = [scheme.title, "=" * min(len(scheme.title), 100)]
     lines.append(f"Statut : {STATUSES[scheme.status()]}")
@@ -290,7 +341,7 @@ def describe(scheme, versions) -> str:
         if name == "recurrence":
             return slug_to_label("recurrence", value) if value else ""
         if name == "source":
-            return f"{value} ({SOURCES.get(value, value)})"
+            return f"{value} ({source_label(value)})"
         if name == "perimeter":
             return f"{value} — {scheme.perimeter_label}" if scheme.perimeter_label else value
         if name == "is_call_for_project":
@@ -345,8 +396,9 @@ def runs_command(source):
       aidenum catalogue runs --source at
     """
     from aidenum.catalogue.store import Catalogue
+    from aidenum.catalogue.sources import canonical
     with Catalogue() as store:
-        runs = store.runs(source)
+        runs = store.runs(canonical(source) if source else None)
     if not runs:
         click.echo("Aucun import ni collecte pour l'instant.")
         return

@@ -73,8 +73,12 @@ def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: di
                 pass
 
     def stop(_):
-        if reactor.running:
+        # after a Ctrl-C Scrapy stops the reactor too: a second stop() raises ReactorNotRunning
+        from twisted.internet.error import ReactorNotRunning
+        try:
             reactor.stop()
+        except ReactorNotRunning:
+            pass
 
     reactor.callWhenRunning(lambda: deferred_from_coro(crawl_all()).addBoth(stop))
     process.start(stop_after_crawl=False)
@@ -94,7 +98,8 @@ def crawl(sources, start_url, cache, list_only, overrides):
     """Collecter les dispositifs sur les sites sources et mettre à jour le catalogue.
 
     \b
-    Sans SOURCE, toutes les sources sont collectées. Pour chaque source, un compte rendu :
+    Sans SOURCE, toutes les sources sont collectées (at, bdt, dsil, feder, francenum ; les
+    noms longs comme aides_territoires ou banque_des_territoires sont acceptés). Pour chaque source, un compte rendu :
     fiches trouvées, nouvelles / modifiées / inchangées / clôturées, erreurs par champ et
     erreurs HTTP. Une source en échec ou partielle ne clôture aucune de ses fiches ; les
     autres sources sont enregistrées quand même. Code de sortie 1 si une source échoue.
@@ -103,11 +108,12 @@ def crawl(sources, start_url, cache, list_only, overrides):
     Exemples :
       aidenum crawl
       aidenum crawl dsil feder
-      aidenum crawl banque_des_territoires --start-url http://127.0.0.1:8000/dispositifs-nationaux
+      aidenum crawl bdt --start-url http://127.0.0.1:8000/dispositifs-nationaux
     """
     from scrapy.spiderloader import get_spider_loader
 
     from aidenum.catalogue import store
+    from aidenum.catalogue.sources import canonical, label
     from aidenum.spiders.report import CrawlReport, read_status, render_fr, status_dir
 
     home = store.home()
@@ -115,9 +121,9 @@ def crawl(sources, start_url, cache, list_only, overrides):
     loader = get_spider_loader(settings)
     available = sorted(loader.list())
     if list_only:
-        click.echo("Sources disponibles : " + ", ".join(available))
+        click.echo("Sources disponibles : " + ", ".join(f"{n} ({label(n)})" for n in available))
         return
-    names = list(dict.fromkeys(sources)) or available
+    names = list(dict.fromkeys(canonical(s) for s in sources)) or available
     unknown = [n for n in names if n not in available]
     if unknown:
         raise UserError(f"source inconnue : {', '.join(unknown)} (sources disponibles : {', '.join(available)})")
@@ -133,17 +139,21 @@ def crawl(sources, start_url, cache, list_only, overrides):
     aggregators = {n for n in names if getattr(loader.load(n), "source", "") == AGGREGATOR_SOURCE}
     run_crawl(names, aggregators, settings, {"start_url": start_url} if start_url else {})
 
-    failed = []
+    failed, interrupted = [], False
     for name in names:
         report = read_status(home, name)
         if report is None:
             report = CrawlReport(spider=name, status="failed",
                                  message="échec : la source n'a pas pu démarrer ou s'est arrêtée brutalement ; "
                                          "le catalogue de cette source est inchangé.")
+        interrupted = interrupted or report.finish_reason == "shutdown"
         click.echo(render_fr(report))
         if not report.ok:
             failed.append(name)
     click.echo(f"Journal détaillé : {settings.get('LOG_FILE')}")
     sys.stdout.flush()
+    if interrupted:
+        click.echo("Collecte interrompue (Ctrl-C) : les pages déjà lues sont enregistrées comme collecte "
+                   "partielle, aucune fiche n'a été clôturée.", err=True)
     if failed:
         raise UserError(f"{len(failed)} source(s) en échec ou partielle(s) : {', '.join(failed)}")

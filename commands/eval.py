@@ -15,8 +15,12 @@ from .options import format_option, top_option
               help="Évaluer sur ce catalogue (JSONL aidenum, JSON ou CSV Aides-territoires, par ex. "
                    "data/catalogue.jsonl), chargé dans un dossier temporaire ; sans cette option, "
                    "le catalogue d'AIDENUM_HOME.")
+@click.option("--reel", "real_file", type=click.Path(dir_okay=False), default=None,
+              help="Évaluer aussi sur ce jeu de projets réellement financés (par ex. data/eval/reel.jsonl, "
+                   "construit par « python -m aidenum.matcher.devset build ») : R@3, top-1 et nDCG@10 par "
+                   "partie et par thème, à côté du jeu annoté.")
 @user_errors
-def eval_command(gold, top, fmt, catalogue_file):
+def eval_command(gold, top, fmt, catalogue_file, real_file):
     """Mesurer la qualité des correspondances sur un jeu d'évaluation annoté.
 
     \b
@@ -29,6 +33,10 @@ def eval_command(gold, top, fmt, catalogue_file):
     sans filtres), avec le gain du premier sur la seconde.
 
     Les échéances sont jugées à la date « today » du jeu, pour des chiffres reproductibles.
+
+    Avec --reel : chaque projet financé du jeu réel (DGCL 2023, FEDER Kohesio, Conseiller
+    numérique) est une requête (son intitulé, son vrai bénéficiaire) dont la réponse attendue
+    est le dispositif qui l'a financé.
     """
     import tempfile
     from pathlib import Path
@@ -65,7 +73,25 @@ def eval_command(gold, top, fmt, catalogue_file):
                 matcher = Matcher(home=home, mode=mode)
                 matcher.ensure_index()
                 reports.append(evaluate(gold_set, matcher, catalogue.get, referential, top=top, mode=mode))
+            real_reports = None
+            if real_file:
+                from aidenum.matcher import devset
+                real_set = devset.load(real_file)
+                shipped_laureates = Path(real_file).with_name("laureates-dgcl.jsonl.gz")
+                if not shipped_laureates.exists():
+                    shipped_laureates = Path(real_file).parent.parent / "laureates-dgcl.jsonl.gz"
+                real_reports = devset.run(real_set, catalogue.all(), referential, gold_set.today,
+                                          laureates=shipped_laureates if shipped_laureates.exists() else None)
     if fmt == "json":
-        click.echo(report_json(gold_set, reports, top))
+        text = report_json(gold_set, reports, top)
+        if real_reports:
+            import json
+            payload = json.loads(text)
+            payload["reel"] = devset.report_payload(real_reports)
+            text = json.dumps(payload, ensure_ascii=False, indent=2)
+        click.echo(text)
     else:
         click.echo(report_table(gold_set, reports, top))
+        if real_reports:
+            click.echo("")
+            click.echo(devset.report_table(real_set, real_reports))

@@ -64,18 +64,35 @@ def _write(text: str, output: str | None) -> None:
         click.echo(text, nl=False)
 
 
-def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "") -> str:
+def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "", coverage=None) -> str:
     from aidenum.catalogue import store
+    from aidenum.catalogue.freshness import freshness_lines, source_data_date
     from aidenum.matcher import report
-    if fmt == "json":
+    if fmt == "json":  # the JSON contract is {"actions": …} only; coverage: `catalogue couverture --format json`
         return report.to_json(sections, today)
     if fmt == "csv":
         return report.to_csv(sections, today)
+    shown = [m.scheme for section in sections for m in section.matches]
+    freshness = freshness_lines(shown, today)
     with store.Catalogue() as cat:  # the Aides-territoires licence asks for the date of last update
-        at_last_update = cat.last_seen("at")
+        at_last_update = source_data_date(shown, "at") or cat.last_seen("at")
+    block = coverage.lines() if coverage is not None else []
     if fmt == "html":
-        return report.to_html(sections, today, title, subtitle, at_last_update=at_last_update)
-    return report.to_table(sections, today, credit=report.credit_line(at_last_update))
+        return report.to_html(sections, today, title, subtitle, at_last_update=at_last_update,
+                              coverage=block, freshness=freshness)
+    return report.to_table(sections, today, credit=report.credit_line(at_last_update), coverage=block,
+                           freshness=freshness)
+
+
+def _coverage(collectivite, today: dt.date):
+    """The families block above the results (None when the plan gives no territory)."""
+    from aidenum.catalogue import coverage, store, territory
+    from aidenum.matcher.filters import Applicant
+    applicant = Applicant.from_collectivite(collectivite)
+    if not applicant.territory:
+        return None
+    with store.Catalogue() as cat:
+        return coverage.of_applicant(coverage.schemes_of_families(cat), applicant, territory.load(), today)
 
 
 @click.command("match")
@@ -109,6 +126,7 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     for warning in plan.warnings:
         click.echo(f"Attention : {warning}", err=True)
     matcher = _matcher()
+    similar = _similar_projects()
     sections = []
     for action in plan.actions:
         matches = matcher.match_action(plan.collectivite, action, top=top, include_closed=include_closed,
@@ -116,8 +134,24 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
         excluded = matcher.exclusions(plan.collectivite, action, today=today) if show_exclusions else []
         sections.append(ActionResult(action.id, action.titre, matches, action.axe, action.description,
                                      action.budget_ht, excluded))
+        _add_similar(sections[-1], similar, plan.collectivite, action)
     title = f"Financements du plan numérique — {plan.collectivite.nom}"
-    _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions"), output)
+    _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions",
+                   coverage=_coverage(plan.collectivite, today)), output)
+
+
+def _similar_projects():
+    """The funded-projects look-up, or None when no laureates are loaded (issue 11)."""
+    from aidenum.matcher.similar import SimilarProjects
+    return SimilarProjects.open()
+
+
+def _add_similar(section, similar, collectivite, action, top: int = 5) -> None:
+    if similar is None:
+        return
+    text = f"{action.titre} {action.description}"
+    section.similar = similar.search(text, collectivite, top=top)
+    section.evidence = similar.evidence(text, collectivite)
 
 
 def _collectivite_for(value: str):

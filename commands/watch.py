@@ -1,11 +1,9 @@
 """`aidenum digest` and `aidenum calendar`: the weekly watch of a plan."""
 from __future__ import annotations
 
-import datetime as dt
+from pathlib import Path
 
 import click
-
-from aidenum.catalogue.files import atomic_write
 
 from .common import UserError, progress, user_errors
 from .options import date_option, format_option, output_option, reference_day, top_option
@@ -25,23 +23,13 @@ def make_matcher():
     return matcher
 
 
-def _open_catalogue():
-    from aidenum.catalogue.store import Catalogue
-    catalogue = Catalogue()
-    if not catalogue.runs() or catalogue.count() == 0:
-        catalogue.close()
-        raise UserError("le catalogue est vide : aucune collecte ni aucun import n'a encore eu lieu "
-                        "(lancez « aidenum crawl » ou « aidenum catalogue import FICHIER »)")
-    return catalogue
-
-
 def _load_plan(path: str):
     from aidenum.matcher.plan import load_plan
     return load_plan(path)
 
 
-def _progress(label: str):
-    return lambda iterable: progress(iterable, label)
+def _say(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @click.command()
@@ -80,9 +68,8 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
     AIDENUM_SMTP_PASSWORD, AIDENUM_SMTP_FROM. Un même résumé n'est jamais envoyé deux fois
     au même destinataire, sauf avec --renvoyer.
     """
-    from aidenum.watch import digest as digests
-    from aidenum.watch import mail, render
-    from aidenum.watch.state import StateError, WatchState
+    from aidenum.watch import mail
+    from aidenum.watch.delivery import DigestJob, deliver
 
     if since and last_run:
         raise click.UsageError("--since et --last-run s'excluent : choisissez l'un ou l'autre.")
@@ -98,75 +85,11 @@ def digest(plan, since, last_run, fmt, output, envoyer, recipients, renvoyer, da
             settings = mail.SmtpSettings.from_env()
         except mail.MailError as error:
             raise UserError(str(error)) from None
-    today = reference_day(date)
-    plan_obj = _load_plan(plan)
-    try:
-        state = WatchState()
-    except StateError as error:
-        raise UserError(str(error)) from None
-    key = digests.plan_key(plan_obj)
-    catalogue = _open_catalogue()
-    try:
-        if since:
-            period = digests.period_since(catalogue, since)
-        else:
-            period = digests.period_last_run(catalogue, state.last_digest(key), today)
-        if period.note:
-            click.echo(period.note, err=True)
-        from aidenum.catalogue import territory
-        referential = territory.load()
-        result = digests.build_digest(plan_obj, catalogue, make_matcher(), period, today, top=top,
-                                      perimeter_label=referential.label,
-                                      progress=_progress("Résumé des actions"))
-        runs = catalogue.runs()
-        updated = runs[-1]["finished_at"] or runs[-1]["started_at"]
-    finally:
-        catalogue.close()
-
-    text = render.render(result, "terminal" if fmt == "texte" else fmt, catalogue_updated=updated)
-    delivered = False
-    if output:
-        atomic_write(output, text.encode("utf-8"), make_parents=True)
-        click.echo(f"Résumé écrit dans {output} ({result.summary_fr()}).", err=True)
-        delivered = True
-    elif not envoyer:
-        click.echo(text, nl=False)
-        delivered = True
-
-    failure = None
-    if envoyer:
-        already = state.sent(result.id)
-        targets = [r for r in recipients if renvoyer or r.lower() not in already]
-        skipped = [r for r in recipients if r not in targets]
-        for address in skipped:
-            click.echo(f"Résumé déjà envoyé à {address} le {already[address.lower()][:16].replace('T', ' à ')} : "
-                       "pas de nouvel envoi (utilisez --renvoyer pour l'envoyer à nouveau).", err=True)
-        if targets:
-            message = mail.build_message(
-                settings.sender, targets, render.subject(result),
-                render.render(result, "terminal", catalogue_updated=updated),
-                render.render(result, "html", catalogue_updated=updated), result.id)
-            try:
-                refused = mail.send(message, settings)
-            except mail.MailError as error:
-                raise UserError(f"{error}. Le résumé n'est pas marqué comme envoyé.") from None
-            received = [r for r in targets if r not in refused]
-            if received:
-                state.record_sent(result.id, received, dt.datetime.now().replace(microsecond=0).isoformat())
-                click.echo(f"Résumé envoyé à {', '.join(received)} ({result.summary_fr()}).", err=True)
-                delivered = True
-            if refused:
-                failure = ("destinataire(s) refusé(s) par le serveur SMTP : "
-                           + " ; ".join(f"{a} ({reply})" for a, reply in refused.items()))
-        else:
-            delivered = True
-
-    if delivered and last_run:
-        state.record_digest(key, result.record())
-    if delivered and (last_run or envoyer):
-        state.save()
-    if failure:
-        raise UserError(failure)
+    job = DigestJob(plan=_load_plan(plan), today=reference_day(date), since=since,
+                    last_run=last_run, fmt="terminal" if fmt == "texte" else fmt, output=Path(output) if output else None,
+                    recipients=list(recipients) if envoyer else [], resend=renvoyer, smtp=settings, top=top)
+    deliver(job, make_matcher, say=_say, show=lambda text: click.echo(text, nl=False),
+            progress=lambda iterable: progress(iterable, "Résumé des actions"))
 
 
 @click.command()
@@ -185,23 +108,6 @@ def calendar(plan, output, reminder_days, date, top):
     s'importe dans Outlook, Thunderbird, Google Agenda… ; le réimporter met à jour les
     événements au lieu de les dupliquer.
     """
-    from aidenum.watch import calendar as ics
-    from aidenum.watch.digest import plan_key
+    from aidenum.watch.calendar import write_plan_calendar
 
-    today = reference_day(date)
-    plan_obj = _load_plan(plan)
-    catalogue = _open_catalogue()
-    try:
-        deadlines, undated = ics.collect_deadlines(plan_obj, catalogue, make_matcher(), today, top=top)
-    finally:
-        catalogue.close()
-    if not deadlines:
-        extra = f" ({len(undated)} dispositif(s) permanent(s) ou sans date limite)" if undated else ""
-        raise UserError(f"aucun dispositif retenu pour ce plan n'a de date limite à venir{extra} : "
-                        "aucun fichier écrit")
-    data = ics.build_calendar(deadlines, plan_key(plan_obj), plan_obj.collectivite.nom, reminder_days)
-    atomic_write(output, data, make_parents=True)
-    message = (f"{len(deadlines)} échéance(s) écrite(s) dans {output}, rappel {reminder_days} jour(s) avant.")
-    if undated:
-        message += f" {len(undated)} dispositif(s) permanent(s) ou sans date limite non inscrit(s)."
-    click.echo(message, err=True)
+    _say(write_plan_calendar(_load_plan(plan), make_matcher, reference_day(date), Path(output), reminder_days, top))

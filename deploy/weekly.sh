@@ -10,7 +10,8 @@
 #   AIDENUM_LOCK            lock file (default: $AIDENUM_HOME/weekly.lock)
 #
 # Exit codes: 0 all went well; 1 a source failed or was partial (the others landed, the index
-# was rebuilt); 2 the index or the digest failed; 75 another run holds the lock.
+# was rebuilt); 2 the index or the digest failed; 73 the lock file cannot be created or opened
+# (a permission or path problem, not a concurrent run); 75 another run holds the lock.
 set -u
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,12 +19,29 @@ home="${AIDENUM_HOME:-$here/../data}"
 lock="${AIDENUM_LOCK:-$home/weekly.lock}"
 aidenum="${AIDENUM_BIN:-aidenum}"
 
-mkdir -p "$(dirname "$lock")"
+cannot_lock() {
+    local reason="$1"
+    case "$reason" in   # the system's English, as the rest of aidenum says it
+        *"Permission denied"*) reason="permission refusée" ;;
+        *"Read-only file system"*) reason="système de fichiers en lecture seule" ;;
+        *"Not a directory"*|*"File exists"*) reason="un élément du chemin n'est pas un dossier" ;;
+        *"Is a directory"*) reason="c'est un dossier" ;;
+        *"No such file or directory"*) reason="dossier introuvable" ;;
+        *"No space left"*) reason="plus de place sur le disque" ;;
+    esac
+    echo "aidenum : verrou $lock impossible à créer ou à ouvrir en écriture ($reason) ; vérifiez AIDENUM_LOCK et les droits du dossier. Cette exécution est abandonnée." >&2
+    exit 73
+}
+error="$(mkdir -p "$(dirname "$lock")" 2>&1)" || cannot_lock "${error##*: }"
+error="$( { exec 9>>"$lock"; } 2>&1)" || cannot_lock "${error##*: }"
 exec 9>>"$lock"
-if ! flock --nonblock 9; then
-    echo "aidenum : une veille hebdomadaire est déjà en cours (verrou $lock) ; cette exécution est abandonnée." >&2
-    exit 75
-fi
+flock --nonblock --conflict-exit-code 75 9
+case $? in
+    0) ;;
+    75) echo "aidenum : une veille hebdomadaire est déjà en cours (verrou $lock) ; cette exécution est abandonnée." >&2
+        exit 75 ;;
+    *) cannot_lock "flock a échoué" ;;
+esac
 
 log() { echo "[$(date '+%Y-%m-%d %H:%M:%S')] $*"; }
 status=0

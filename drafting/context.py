@@ -14,8 +14,10 @@ from decimal import Decimal
 
 from aidenum.catalogue.formatting import long_date_fr
 
-from .financing import (FinancingPlan, format_eur, format_pct, format_rate, month_label,
+from .financing import (ORIGINS, FinancingPlan, format_eur, format_pct, format_rate, month_label,
                         schedule)
+
+FORM_URL = "https://www.demarches-simplifiees.fr/commencer/dotations-etat-investissement-local"
 
 MARK_OPEN, MARK_SEP, MARK_CLOSE = "\ue000", "\ue002", "\ue001"
 MARKER_RE = re.compile(f"{MARK_OPEN}([^{MARK_SEP}{MARK_CLOSE}]*){MARK_SEP}([^{MARK_CLOSE}]*){MARK_CLOSE}")
@@ -46,7 +48,8 @@ COST_LABEL = "coût total HT de l'opération (budget absent du plan)"
 def marker(label: str, short: bool = False) -> str:
     """A visible « à compléter » marker; ``short`` shows only « à compléter » in the text."""
     label = clean(label).replace("\a", " ")
-    text = "« à compléter »" if short else f"« à compléter : {label} »"
+    # the short marker never breaks (no-break spaces, as French guillemets want); the long one wraps
+    text = "«\u00a0à\u00a0compléter\u00a0»" if short else f"« à compléter : {label} »"
     return f"{MARK_OPEN}{text}{MARK_SEP}{label}{MARK_CLOSE}"
 
 
@@ -73,32 +76,95 @@ def labels_in(value) -> list[str]:
 french_date = long_date_fr
 
 
-def _department(collectivite, referential) -> str:
+def _department_code(collectivite, referential) -> str | None:
     code = collectivite.departement
     if not code and collectivite.territory and referential is not None:
         dep = referential.department_of(collectivite.territory)
         code = dep.split(":", 1)[1] if dep else None
+    return code.upper() if code else None
+
+
+def _name(referential, code: str) -> str:
+    territory = referential.territories.get(code) if referential is not None else None
+    return territory.name if territory else ""
+
+
+def territory_facts(collectivite, referential) -> dict:
+    """What the referential (Etalab découpage administratif) says about the collectivité."""
+    from .ds_form import form
+    code = _department_code(collectivite, referential)
+    dep_name = _name(referential, f"DEP:{code}") if code else ""
+    facts: dict = {"departement_code": code}
     if not code:
-        return marker("département")
-    name = referential.label(f"DEP:{code}") if referential is not None else ""
-    name = re.sub(r"\s*\(département\)$", "", name)
-    return f"{name} ({code})" if name and not name.startswith("DEP:") else clean(code)
+        facts["departement"] = marker("département")
+    else:
+        facts["departement"] = f"{dep_name} ({code})" if dep_name else clean(code)
+        if dep_name:
+            facts["departement_option"] = f"{code} - {dep_name}"
+    region = collectivite.region
+    if not region and collectivite.territory and referential is not None:
+        found = referential.region_of(collectivite.territory)
+        region = found.split(":", 1)[1] if found else None
+    if not region and code and referential is not None:
+        found = referential.region_of(f"DEP:{code}")
+        region = found.split(":", 1)[1] if found else None
+    facts["region"] = _name(referential, f"REG:{region}") if region else ""
+    territory = collectivite.territory or ""
+    kind = territory.split(":", 1)[0]
+    identifier = territory.split(":", 1)[1] if ":" in territory else (collectivite.code or "")
+    if kind == "COM":
+        facts["identifiant"] = identifier
+        facts["identifiant_texte"] = f"code INSEE {identifier}"
+    elif kind == "EPCI" or (collectivite.code and re.fullmatch(r"\d{9}", collectivite.code)):
+        facts["identifiant"] = identifier
+        facts["identifiant_texte"] = f"SIREN {identifier}"
+    else:
+        facts["identifiant_texte"] = marker("numéro SIREN de la collectivité")
+    facts["epci"] = ""
+    if kind == "COM" and referential is not None:
+        epci = next((p for p in referential.parents.get(territory, ()) if p.startswith("EPCI:")), None)
+        if epci:
+            facts["epci"] = f"{_name(referential, epci)} (SIREN {epci[5:]})"
+            facts["epci_option"] = f"{epci[5:]} - {_name(referential, epci)}"
+    population = collectivite.population
+    found = referential.territories.get(territory) if referential is not None and territory else None
+    if population is None and found is not None:
+        population = found.population
+    facts["population"] = (f"{population:,} habitants".replace(",", "\u00a0") if population
+                           else marker("population (habitants)"))
+    choices = [re.sub(r"^arrondissement de ", "", c) for c in form()["arrondissements"].get(code or "", [])]
+    hint = f" (choix du formulaire : {', '.join(choices)})" if choices else ""
+    facts["arrondissement"] = marker(f"arrondissement{hint}")
+    return facts
 
 
 def build_context(plan, action, schemes, financing: FinancingPlan, *, family: str,
-                  today: dt.date, referential=None) -> dict:
+                  today: dt.date, referential=None, warnings: list[str] | None = None) -> dict:
     """Every variable the shipped templates use; a user template may use any subset."""
+    from .grammar import name_of
     collectivite, main = plan.collectivite, schemes[0]
+    facts = territory_facts(collectivite, referential)
+    name = name_of(collectivite.nom, collectivite.type)
     budget_text = format_eur(financing.budget) if financing.budget is not None else marker(COST_LABEL)
     first_grant = next((line for line in financing.grants if line.scheme_id == main.id), None)
     ctx = {
         "collectivite": clean(collectivite.nom) or marker("nom de la collectivité"),
+        # the name in a sentence: « la Communauté de communes… », « de la… », « du Département… »
+        "la_collectivite": clean(name.plain),
+        "La_collectivite": clean(name.subject),
+        "de_la_collectivite": clean(name.of),
+        "a_la_collectivite": clean(name.to),
+        "avertissements": [clean(w) for w in warnings or []],
         "type_collectivite": COLLECTIVITE_KINDS.get(collectivite.type, clean(collectivite.type)),
         "organe_deliberant": COUNCILS.get(collectivite.type, ("organe délibérant",))[0],
         "executif": COUNCILS.get(collectivite.type, ("", "son représentant légal"))[1],
-        "departement": _department(collectivite, referential),
-        "arrondissement": marker("arrondissement"),
-        "siret": marker("numéro SIRET de la collectivité"),
+        "departement": facts["departement"],
+        "arrondissement": facts["arrondissement"],
+        "region": clean(facts["region"]) or marker("région"),
+        "siret": facts["identifiant_texte"],
+        "epci": clean(facts["epci"]) or "sans objet",
+        "population": facts["population"],
+        "_facts": facts,
         "adresse_collectivite": marker("adresse postale de la collectivité"),
         "signataire": marker("nom et qualité du signataire (maire ou président)"),
         "maitrise_ouvrage_deleguee": marker("maîtrise d'ouvrage déléguée : oui / non (et à qui)"),
@@ -149,8 +215,42 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "cible_resultat": marker("valeur cible de l'indicateur de résultat"),
         "recettes_prevues": marker("montant des recettes nettes prévues (0 si aucune)"),
         "emprunt": _loan_text(financing),
+        "artificialisation": marker("le projet implique-t-il une artificialisation des sols : oui / non"),
+        "adresse_formulaire": FORM_URL,
+        "offre": _offer(main),
+        "nature_offre": {"pret": "prêt", "subvention": "subvention",
+                         "ingenierie": "accompagnement en ingénierie (sans versement)"}[_offer(main)],
+        "categories_avertissement": "",
+        "formulaire": [],
+        "categories_detr": [],
     }
+    if family == "dsil-detr":
+        from .ds_form import CATEGORIES_CAVEAT, answers, detr_categories, dispositif_label
+        rows, section = [], None
+        for answer in answers(plan, action, schemes, financing, facts):
+            if answer.kind in ("PieceJustificative", "Checkbox") or answer.label.startswith("Engagement"):
+                continue  # listed in their own parts of the document
+            if not answer.value:
+                continue  # « sans objet »
+            if answer.section != section:
+                section = answer.section
+                if section:
+                    rows.append({"titre": section, "libelle": "", "valeur": ""})
+            rows.append({"titre": "", "libelle": answer.display_label, "valeur": answer.value})
+        ctx["formulaire"] = rows
+        if dispositif_label(main) == "DETR":
+            ctx["categories_detr"] = [clean(f"{wording} (rubrique « {group.capitalize()} »)" if group else wording)
+                                      for group, wording in detr_categories(facts["departement_code"], main)]
+        ctx["categories_avertissement"] = (f"Catégorie prioritaire DETR et catégorie DSIL : {CATEGORIES_CAVEAT}. "
+                                           f"Les dates du formulaire sont au jour près : précisez le jour.")
     return ctx
+
+
+def _offer(scheme) -> str:
+    """pret / subvention / ingenierie: which Banque des Territoires documents the draft needs."""
+    from .financing import kind_of
+    kind = kind_of(scheme.aid_types)
+    return {"loan": "pret", "grant": "subvention"}.get(kind or "", "ingenierie")
 
 
 def _amount_text(line, financing: FinancingPlan) -> str:
@@ -190,7 +290,7 @@ def _financing_rows(financing: FinancingPlan) -> list[dict]:
                               short=True))
         rows.append({"financeur": clean(line.funder), "dispositif": clean(line.scheme_title),
                      "nature": KIND_LABELS[line.kind],
-                     "taux_max": format_rate(line.rate) if line.rate is not None else "non publié",
+                     "taux_max": _rate_cell(line),
                      "montant": amount, "part": format_pct(line.share)})
     if financing.self_financing is not None:
         self_amount = format_eur(financing.self_financing)
@@ -207,6 +307,16 @@ def _financing_rows(financing: FinancingPlan) -> list[dict]:
                      "montant": marker(_missing_for(financing, line.funder) or "montant de l'emprunt", short=True),
                      "part": ""})
     return rows
+
+
+def _rate_cell(line) -> str:
+    """« 35 % demandé », « 50 % max. publié », « 30 % proposé », or « non publié »."""
+    if line.applied_rate is not None:
+        rate = format_rate(line.applied_rate.quantize(Decimal("0.01")).normalize())
+        return f"{rate} {ORIGINS.get(line.origin, '')}".strip()
+    if line.origin == "stated":
+        return "montant demandé"
+    return format_rate(line.rate) + " max." if line.rate is not None else "non publié"
 
 
 def _financing_notes(financing: FinancingPlan) -> list[str]:

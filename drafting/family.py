@@ -9,7 +9,7 @@ FAMILIES = {
     "dsil-detr": "DSIL / DETR (dotations de l'État)",
     "feder": "FEDER (fonds européen de développement régional)",
     "bdt": "Banque des Territoires",
-    "generique": "dossier générique",
+    "generique": "générique (autres financeurs)",
 }
 TEMPLATE_FILES = {family: f"{family}.docx" for family in FAMILIES}
 
@@ -31,3 +31,19 @@ def family_of(scheme) -> str:
     if source == "bdt" or scheme.id.startswith("bdt:") or _BDT_RE.search(funders):
         return "bdt"
     return "generique"
+
+
+# The national dispositif labels (INTERFACES.md) and the catalogue id prefixes that carry them.
+DISPOSITIFS = ("DETR", "DSIL", "DSID", "DPV", "FNADT", "France services", "FIPD", "FEDER",
+               "Conseiller numérique", "Banque des Territoires", "France Num")
+_ID_PREFIXES = {"detr": "DETR", "dsil": "DSIL", "dsid": "DSID", "dpv": "DPV", "fipd": "FIPD",
+                "france-services": "France services", "cnfs": "Conseiller numérique", "feder": "FEDER",
+                "bdt": "Banque des Territoires", "francenum": "France Num"}
+
+
+def dispositif_of(scheme) -> str | None:
+    """The national dispositif a scheme belongs to, if any."""
+    for label in scheme.programmes:
+        if label in DISPOSITIFS:
+            return label
+    return _ID_PREFIXES.get(scheme.id.split(":", 1)[0])

@@ -19,6 +19,7 @@ Rules (DOMAIN.md §5):
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Iterable
@@ -76,6 +77,28 @@ class FundingLine:
     share: Decimal | None = None       # percent of the total cost, set at the end
     capped: bool = False
     notes: list[str] = field(default_factory=list)
+    origin: str = ""                   # where the amount comes from: see ORIGINS
+    applied_rate: Decimal | None = None  # the rate the amount was computed with
+
+
+# Where a grant's amount comes from, as shown in the financing table.
+ORIGINS = {"stated": "demandé", "published": "max. publié", "proposal": "proposé"}
+
+
+@dataclass(frozen=True)
+class Stated:
+    """What the collectivité says it will ask a funder: a rate (percent) or an amount."""
+    funder: str
+    rate: Decimal | None = None
+    amount: Decimal | None = None
+    source: str = "plan"           # "plan" (financement of the action) or "option" (--taux)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An observed rate (funded projects) offered when neither the user nor the scheme gives one."""
+    rate: Decimal
+    basis: str                     # « proposition : 30 %, taux médian de 23 projets … — à confirmer »
 
 
 @dataclass
@@ -185,9 +208,35 @@ def funder_of(scheme) -> str:
     return ", ".join(funders) if funders else scheme.title
 
 
+def stated_for(scheme, stated: list[Stated]) -> Stated | None:
+    """The user's statement about ``scheme``: by id, dispositif label (« DETR ») or funder name."""
+    from .family import dispositif_of
+    keys = {_key(scheme.id), _key(scheme.title), _key(dispositif_of(scheme) or ""),
+            *(_key(p) for p in scheme.programmes), *(_key(f) for f in scheme.funders)} - {""}
+    for entry in stated:
+        if _key(entry.funder) in keys:
+            return entry
+    return None
+
+
+def _key(text: str) -> str:
+    from aidenum.catalogue.vocabularies import fold
+    return re.sub(r"[^a-z0-9:]+", " ", fold(text or "")).strip()
+
+
 def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
-               exception: str | None = None) -> FinancingPlan:
-    """The financing plan of one action financed by ``schemes`` (the first is applied to)."""
+               exception: str | None = None, stated: list[Stated] | None = None,
+               proposals: dict[str, Proposal] | None = None) -> FinancingPlan:
+    """The financing plan of one action financed by ``schemes`` (the first is applied to).
+
+    ``stated``: the rates or amounts the collectivité gives (plan or command line); they win
+    over everything else; a statement naming no scheme of the list becomes a line of its own.
+    ``proposals``: observed rates by scheme id (capped by the published maximum), used where the
+    collectivité states nothing, before the published maximum.
+    """
+    stated = [Stated(e.funder, to_decimal(e.rate, "taux"), to_decimal(e.amount, "montant"), e.source)
+              for e in stated or []]
+    proposals = dict(proposals or {})
     budget = to_decimal(budget_ht, "budget HT")
     if budget is not None:
         if budget < 0:
@@ -204,6 +253,7 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
         missing.append(f"arrêté de dérogation du représentant de l'État ({EXCEPTIONS[exception].label})")
 
     grants, loans = [], []
+    used: set[int] = set()
     for scheme in schemes:
         kind = kind_of(scheme.aid_types)
         if kind is None:
@@ -213,11 +263,24 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
         line = FundingLine(funder=funder_of(scheme), scheme_id=scheme.id, scheme_title=scheme.title,
                            kind=kind, rate=to_decimal(scheme.rate_max, "taux"),
                            ceiling=to_decimal(scheme.amount_max, "montant maximal"))
+        entry = stated_for(scheme, stated)
+        if entry is not None:
+            used.add(stated.index(entry))
         if kind == "loan":
+            if entry is not None and entry.amount is not None:
+                line.amount, line.origin = entry.amount, "stated"
             loans.append(line)
         else:
             grants.append(line)
-            _size_grant(line, budget, to_decimal(scheme.amount_min, "montant minimal"), warnings, missing)
+            _size_grant(line, budget, to_decimal(scheme.amount_min, "montant minimal"), warnings, missing,
+                        entry, proposals.get(scheme.id))
+    for index, entry in enumerate(stated):
+        if index in used:
+            continue
+        line = FundingLine(funder=entry.funder, scheme_id="", scheme_title="indiqué par la collectivité",
+                           kind="grant")
+        grants.append(line)
+        _size_grant(line, budget, None, warnings, missing, entry, None)
 
     cap_amount = None if budget is None else floor_cent(budget * cap_rate / HUNDRED)
     notes: list[str] = []
@@ -231,6 +294,10 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
     elif budget is not None:
         missing.append(f"montant de l'autofinancement (au moins {format_eur(min_self)})")
     for line in loans:
+        if line.amount is not None:
+            line.notes.append("prêt remboursable, compté dans l'autofinancement et hors plafond des aides ; "
+                              "montant indiqué par la collectivité")
+            continue
         upper = self_financing if self_financing is not None else (budget if budget is not None else None)
         if line.ceiling is not None and (upper is None or line.ceiling < upper):
             upper = line.ceiling
@@ -248,22 +315,62 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
 
 
 def _size_grant(line: FundingLine, budget: Decimal | None, amount_min: Decimal | None,
-                warnings: list[str], missing: list[str]) -> None:
+                warnings: list[str], missing: list[str], entry: Stated | None = None,
+                proposal: Proposal | None = None) -> None:
+    if entry is not None:
+        _size_stated(line, budget, entry, warnings)
+        return
+    if proposal is not None:  # an observed rate says more than a published maximum
+        line.origin, line.applied_rate = "proposal", proposal.rate
+        line.notes.append(proposal.basis)
+        if budget is not None:
+            line.amount = floor_cent(budget * proposal.rate / HUNDRED)
+            _limit_to_ceiling(line)
+        return
     if line.rate is None:
         ceiling = f" (plafond du dispositif : {format_eur(line.ceiling)})" if line.ceiling is not None else ""
         line.notes.append("taux non publié : montant à demander au financeur" + ceiling)
         missing.append(f"montant sollicité auprès de {line.funder} (aucun taux publié){ceiling}")
         return
+    line.origin, line.applied_rate = "published", line.rate
+    line.notes.append(f"calculé au taux maximal publié ({format_rate(line.rate)}) : à ajuster au taux "
+                      f"réellement demandé")
     if budget is None:
         return
     line.amount = floor_cent(budget * line.rate / HUNDRED)
-    if line.ceiling is not None and line.amount > line.ceiling:
-        line.amount = line.ceiling.quantize(CENT, rounding=ROUND_DOWN)
-        line.notes.append(f"limité au montant maximal du dispositif ({format_eur(line.ceiling)})")
+    _limit_to_ceiling(line)
     if amount_min is not None and line.amount < amount_min:
         warnings.append(f"La part de {line.funder} ({format_eur(line.amount)}) est inférieure au "
                         f"plancher du dispositif ({format_eur(amount_min)}) : la demande risque "
                         f"d'être irrecevable.")
+
+
+def _limit_to_ceiling(line: FundingLine) -> None:
+    if line.ceiling is not None and line.amount is not None and line.amount > line.ceiling:
+        line.amount = line.ceiling.quantize(CENT, rounding=ROUND_DOWN)
+        line.notes.append(f"limité au montant maximal du dispositif ({format_eur(line.ceiling)})")
+
+
+def _size_stated(line: FundingLine, budget: Decimal | None, entry: Stated, warnings: list[str]) -> None:
+    where = "dans le plan" if entry.source == "plan" else "sur la ligne de commande"
+    line.origin = "stated"
+    if entry.amount is not None:
+        line.amount = entry.amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        if budget is not None and budget:
+            line.applied_rate = line.amount * HUNDRED / budget
+        line.notes.append(f"montant indiqué par la collectivité {where}")
+    else:
+        line.applied_rate = entry.rate
+        line.notes.append(f"taux de {format_rate(entry.rate)} indiqué par la collectivité {where}")
+        if budget is not None:
+            line.amount = floor_cent(budget * entry.rate / HUNDRED)
+    rate = line.applied_rate
+    if line.rate is not None and rate is not None and rate > line.rate:
+        warnings.append(f"Le taux demandé à {line.funder} ({format_rate(rate.quantize(CENT))}) dépasse le taux "
+                        f"maximal publié du dispositif ({format_rate(line.rate)}).")
+    if line.ceiling is not None and line.amount is not None and line.amount > line.ceiling:
+        warnings.append(f"Le montant demandé à {line.funder} ({format_eur(line.amount)}) dépasse le montant "
+                        f"maximal du dispositif ({format_eur(line.ceiling)}).")
 
 
 def _apply_cap(grants: list[FundingLine], cap_amount: Decimal, cap_rate: Decimal,
@@ -274,7 +381,7 @@ def _apply_cap(grants: list[FundingLine], cap_amount: Decimal, cap_rate: Decimal
         warnings.append(f"Les aides calculées ({format_eur(known)}) dépassent le plafond des aides "
                         f"publiques ({format_rate(cap_rate)} du coût HT, soit {format_eur(cap_amount)}) "
                         f"de {format_eur(excess)} : les dernières parts sont réduites d'autant.")
-        for line in reversed(grants):
+        for line in sorted(reversed(grants), key=lambda g: g.origin == "stated"):
             if excess <= 0:
                 break
             if not line.amount:
@@ -337,3 +444,47 @@ def schedule(budget: Decimal | None, debut, fin) -> list[SchedulePeriod] | None:
     ordinal = {1: "1er", 2: "2e", 3: "3e", 4: "4e"}
     return [SchedulePeriod(f"{ordinal[q]} trimestre {y}", n, amount)
             for ((y, q), n), amount in zip(quarters.items(), amounts)]
+
+
+# -- what the collectivité states --------------------------------------------------------------
+
+def stated_from(action, rates: Iterable[str] = (), amounts: Iterable[str] = ()) -> list[Stated]:
+    """The action's ``financement`` (plan) and the ``--taux``/``--montant`` options; options win.
+
+    ``Action.financement`` is a list of ``{financeur, taux, montant}`` dicts (plans branch); an
+    older plan object keeps the raw list in ``extra['financement']``: both are read.
+    """
+    entries: dict[str, Stated] = {}
+    raw = getattr(action, "financement", None)
+    if raw is None:
+        raw = (getattr(action, "extra", None) or {}).get("financement")
+    if isinstance(raw, dict):
+        raw = [{"financeur": k, **(v if isinstance(v, dict) else {"taux": v})} for k, v in raw.items()]
+    for item in raw or []:
+        if not isinstance(item, dict) or not str(item.get("financeur") or "").strip():
+            raise FinancingError(f"action {action.id} : chaque ligne de « financement » doit nommer son "
+                                 f"financeur (par ex. « financeur: DETR, taux: 30 »)")
+        funder = str(item["financeur"]).strip()
+        rate = to_decimal(item.get("taux"), f"taux de {funder}")
+        amount = to_decimal(item.get("montant"), f"montant de {funder}")
+        entries[_key(funder)] = _checked(Stated(funder, rate, amount, "plan"), action.id)
+    for option, is_rate in [(o, True) for o in rates] + [(o, False) for o in amounts]:
+        name = "--taux" if is_rate else "--montant"
+        funder, sep, value = option.partition("=")
+        if not sep or not funder.strip() or not value.strip():
+            raise FinancingError(f"{name} « {option} » : écrivez FINANCEUR=VALEUR (par ex. {name} "
+                                 f"{'DETR=35' if is_rate else 'Région=36000'})")
+        number = to_decimal(value.strip().rstrip("%€").strip(), f"{name} {funder.strip()}")
+        entry = Stated(funder.strip(), number if is_rate else None, None if is_rate else number, "option")
+        entries[_key(funder)] = _checked(entry, action.id)
+    return list(entries.values())
+
+
+def _checked(entry: Stated, action_id: str) -> Stated:
+    if entry.rate is None and entry.amount is None:
+        raise FinancingError(f"action {action_id} : indiquez un taux ou un montant pour {entry.funder}")
+    if entry.rate is not None and not Decimal(0) < entry.rate <= HUNDRED:
+        raise FinancingError(f"action {action_id} : taux de {entry.funder} hors de 0 à 100 % ({entry.rate})")
+    if entry.amount is not None and entry.amount <= 0:
+        raise FinancingError(f"action {action_id} : montant de {entry.funder} négatif ou nul")
+    return entry

@@ -23,7 +23,7 @@ from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, 
 from .family import FAMILIES, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
 from aidenum.catalogue import territory
-from aidenum.catalogue.files import replacing
+from aidenum.catalogue.files import atomic_write, replacing
 from aidenum.catalogue.formatting import strip_accents
 from aidenum.catalogue.paths import shipped
 
@@ -130,35 +130,89 @@ def _docx_env() -> jinja2.Environment:
     return _CachingEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
 
 
-def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Templates | None = None,
-                 chef_de_file: bool | None = None, exception: str | None = None,
-                 today: dt.date | None = None, overwrite: bool = False, referential=None) -> Draft:
-    """Write the application file of ``action`` for ``schemes`` (the first is the one applied to)."""
+class IneligibleError(DraftError):
+    """The collectivité may not apply to a scheme of the draft (and ``force`` was not given)."""
+
+    def __init__(self, found):
+        self.found = found
+        lines = "\n  ".join(item.sentence for item in found)
+        super().__init__(f"dossier non rédigé :\n  {lines}\n  (ajoutez --forcer pour le rédiger malgré tout, "
+                         f"avec un avertissement en tête du document)")
+
+
+@dataclass
+class Prepared:
+    """Everything a draft is made of, before any file is written (Word file or form answers)."""
+    family: str
+    financing: FinancingPlan
+    ineligible: list
+    warnings: list[str]
+    context: dict
+
+
+def prepare(plan, action, schemes: list, *, chef_de_file: bool | None = None, exception: str | None = None,
+            today: dt.date | None = None, referential=None, force: bool = False,
+            stated: list | None = None, proposals: dict | None = None) -> Prepared:
+    """Check eligibility, build the financing plan and the template context of a draft."""
+    from .eligibility import ineligibilities, warning_text
     if not schemes:
         raise DraftError("aucun dispositif indiqué")
+    today = today or dt.date.today()
+    referential = referential or territory.load()
+    found = ineligibilities(plan.collectivite, action, schemes, referential, today)
+    if found and not force:
+        raise IneligibleError(found)
+    chef = plan.collectivite.chef_de_file if chef_de_file is None else chef_de_file
+    financing = build_plan(action.budget_ht, schemes, chef_de_file=chef, exception=exception,
+                           stated=stated, proposals=proposals)
+    family = family_of(schemes[0])
+    top = warning_text(found)
+    context = build_context(plan, action, schemes, financing, family=family, today=today,
+                            referential=referential, warnings=top)
+    return Prepared(family, financing, found, top + list(financing.warnings), context)
+
+
+def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Templates | None = None,
+                 chef_de_file: bool | None = None, exception: str | None = None,
+                 today: dt.date | None = None, overwrite: bool = False, referential=None,
+                 force: bool = False, stated: list | None = None, proposals: dict | None = None) -> Draft:
+    """Write the application file of ``action`` for ``schemes`` (the first is the one applied to).
+
+    Refused (``IneligibleError``) when the collectivité may not apply to one of the schemes,
+    unless ``force``: the document then opens with a warning saying why.
+    """
     out = Path(out)
     if out.exists() and not overwrite:
         raise DraftError(f"{out} existe déjà : choisissez un autre nom avec -o ou ajoutez --ecraser")
+    prepared = prepare(plan, action, schemes, chef_de_file=chef_de_file, exception=exception, today=today,
+                       referential=referential, force=force, stated=stated, proposals=proposals)
+    family, financing, context = prepared.family, prepared.financing, prepared.context
     templates = templates or Templates()
-    chef = plan.collectivite.chef_de_file if chef_de_file is None else chef_de_file
-    financing = build_plan(action.budget_ht, schemes, chef_de_file=chef, exception=exception)
-    family = family_of(schemes[0])
     env = templates.env
     path, blob, used = templates.load(family, env)
-    context = build_context(plan, action, schemes, financing, family=family,
-                            today=today or dt.date.today(), referential=referential or territory.load())
-    for name in sorted(used & templates.block_names()):
+    shown = used
+    if family == "bdt":  # only the documents of the offer: no loan délibération for a grant
+        other_offers = set().union(*(b for offer, b in BDT_BLOCKS.items() if offer != context["offre"]))
+        shown = used - other_offers
+        context.update({name: "" for name in other_offers})
+    for name in sorted(shown & templates.block_names()):
         context[name] = templates.render_block(name, context)
-    missing = _missing(context, used, financing)
+    missing = _missing(context, shown, financing)
     context["manquants"] = missing or ["aucun élément : relisez tout de même chaque rubrique"]
+    half = (len(context["manquants"]) + 1) // 2  # two columns, read down the first then the second
+    context["manquants_paires"] = [(context["manquants"][i], (context["manquants"][half + i]
+                                    if half + i < len(context["manquants"]) else ""))
+                                   for i in range(half)]
     context["famille"] = FAMILIES[family]
     unknown = sorted(used - set(context))
     if unknown:
         raise DraftError(f"modèle {path.name} : variable inconnue « {unknown[0]} » (variables "
                          f"disponibles : {', '.join(sorted(context))})")
-    _write(blob, context, env, out, path)
+    properties = {"title": f"{FAMILY_TITLES[family]} — {action.titre}"[:250], "author": plan.collectivite.nom,
+                  "subject": schemes[0].title, "keywords": f"{action.id}; {schemes[0].id}"}
+    _write(blob, context, env, out, path, properties)
     return Draft(path=out, family=family, template=path, financing=financing, missing=missing,
-                 warnings=list(financing.warnings))
+                 warnings=prepared.warnings)
 
 
 def _missing(context: dict, used: set[str], financing: FinancingPlan) -> list[str]:
@@ -171,7 +225,27 @@ def _missing(context: dict, used: set[str], financing: FinancingPlan) -> list[st
     return list(dict.fromkeys(label for label in labels if label))
 
 
-def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, template_path: Path) -> None:
+# The Banque des Territoires template's documents per kind of offer (context « offre »).
+BDT_BLOCKS = {"pret": {"deliberation_emprunt", "emprunt"}, "subvention": {"lettre_demande", "deliberation"},
+              "ingenierie": {"demande_ingenierie"}}
+FAMILY_TITLES = {"dsil-detr": "Demande de subvention DETR / DSIL", "feder": "Demande de subvention FEDER",
+                 "bdt": "Demande de financement Banque des Territoires", "generique": "Demande de subvention"}
+
+
+def _set_properties(document, properties: dict) -> None:
+    """Core properties of the draft: the collectivité is its author, not python-docx."""
+    import datetime as _dt
+    core = document.core_properties
+    for name, value in properties.items():
+        setattr(core, name, _SENTINELS_RE.sub("", clean(value)))
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0, tzinfo=None)
+    core.created = core.modified = now
+    core.last_modified_by = core.author
+    core.comments, core.language, core.revision = "Projet de dossier préparé avec aidenum", "fr-FR", 1
+
+
+def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, template_path: Path,
+           properties: dict | None = None) -> None:
     from docxtpl import DocxTemplate
     document = DocxTemplate(io.BytesIO(blob))
     try:
@@ -186,6 +260,8 @@ def _write(blob: bytes, context: dict, env: jinja2.Environment, out: Path, templ
         element = getattr(part, "_element", None)
         if element is not None:
             _highlight_markers(element)
+    if properties:
+        _set_properties(document.docx, properties)
     with replacing(out, make_parents=True) as tmp_name:  # the previous file stays whole until the new one is checked
         document.save(tmp_name)
         check_docx(tmp_name)
@@ -263,6 +339,11 @@ def _order_rpr(props) -> None:
         props.append(child)
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically: never half a file."""
+    atomic_write(path, text.encode("utf-8"))
+
+
 def safe_filename(*parts: str, max_length: int = 80) -> str:
     """An ASCII slug usable as a file name anywhere (no separators, no reserved names, capped)."""
     import hashlib
@@ -279,4 +360,5 @@ def safe_filename(*parts: str, max_length: int = 80) -> str:
     return slug
 
 
-__all__ = ["Draft", "DraftError", "Templates", "render_draft", "safe_filename", "clean"]
+__all__ = ["Draft", "DraftError", "IneligibleError", "Prepared", "Templates", "prepare", "render_draft",
+           "safe_filename", "clean"]

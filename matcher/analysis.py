@@ -13,7 +13,7 @@ stemmer is too aggressive for this vocabulary (« données » -> « don », « c
     StopFilter        (Whoosh) with a full French stop list, « les » included, min size 2
     LightFrenchStemFilter  plural and feminine forms and a few derivational suffixes
                       (-ation, -isation, -ement, -iser, -ité, -ique, -er; see _SUFFIXES); acronyms (THD, ENT,
-                      TNI, SIG, FEDER…) and tokens with digits are never stemmed.
+                      TNI, SIG, FEDER…: at most MAX_ACRONYM capitals) and tokens with digits are never stemmed.
 
 This module imports Whoosh's analysis package only (cheap); ``matcher/index.py`` is the only
 module touching indexes and queries.
@@ -28,7 +28,7 @@ from whoosh.analysis import Filter, LowercaseFilter, StopFilter, Token, Tokenize
 from aidenum.catalogue.formatting import strip_accents
 
 # Bump when the terms produced for a text change: indexes built by another version are rebuilt.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 
 ELISIONS = frozenset({"l", "d", "qu", "j", "n", "s", "c", "m", "t", "lorsqu", "puisqu", "jusqu", "quoiqu"})
 
@@ -53,6 +53,12 @@ seront ses si sien sienne soi soient sois soit sommes son sont sous soyez soyons
 tandis te tel telle telles tels tes toi ton tous tout toute toutes tres trop tu un une unes uns
 vers via voici voila vos votre vous y
 """.split())
+
+# Longer words in capitals are words typed in capitals (« RENOVATION ENERGETIQUE DE LA MAIRIE »,
+# common in préfecture lists: « ECOLE », « MAIRIE »), stemmed like the others; acronyms are short
+# (TNI, ENT, SIG, DETR, DSIL). Longer ones (FEDER, ADEME, LEADER) go through the stemmer on the
+# index and query sides alike, so they still match each other.
+MAX_ACRONYM = 4
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*(?:-[^\W_]+(?:['’][^\W_]+)*)*")
 _APOSTROPHES = re.compile(r"['’]")
@@ -94,7 +100,7 @@ class FrenchTokenizer(Tokenizer):
                 t.text = t.original = text
                 t.boost = 1.0
                 t.stopped = False
-                t.acronym = len(text) >= 2 and text.isupper()
+                t.acronym = 2 <= len(text) <= MAX_ACRONYM and text.isupper()
                 if positions:
                     # the joined form of a compound sits on its last part's position
                     t.pos = pos - 1 if same_position else pos

@@ -43,6 +43,7 @@ from aidenum.catalogue.vocabularies import AID_TYPES
 from . import filters
 from .analysis import ELISIONS, analyze
 from .index import FIELD_LABELS, FIELD_WEIGHTS, BuildResult, QueryPart, SchemeIndex
+from .ranking import RANKING, action_natures, nature_factor
 
 # Domain words that every scheme and every action use: they may add to a score, never make a match.
 GENERIC_WORDS = """projet projets action actions collectivité collectivités commune communes communal communale
@@ -71,7 +72,7 @@ DESCRIPTION_ONLY_FACTOR = 0.3
 # title scores BROAD_FACTOR × DESCRIPTION_ONLY_FACTOR: a short title full of the broad word would
 # otherwise outweigh the specific concept, even one found only in a description
 BROAD_FACTOR = 0.5
-SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "keywords"))
+SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "priorities", "keywords"))
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
@@ -110,7 +111,7 @@ def _generic_stems(kind: str) -> frozenset[str]:
 
 class Matcher:
     def __init__(self, home: str | Path | None = None, mode: str = "full", thesaurus=None, referential=None,
-                 fast: bool = True):
+                 fast: bool = True, similar=None, before_year: int | None = None):
         """``fast=False`` is the reference path (tests, benchmark): every scheme read from the
         catalogue and checked one by one, Whoosh's own analysis and scoring (see SchemeIndex)."""
         if mode not in ("full", "naive"):
@@ -126,6 +127,10 @@ class Matcher:
         self._allowed: dict[tuple, frozenset[int]] = {}
         self._eligibility: tuple[object, filters.Eligibility] | None = None
         self._generic = _generic_stems(mode)
+        # funded projects (matcher/similar.py): opened on first use, False when none are loaded;
+        # ``before_year`` keeps only earlier years as evidence (evaluation on later queries)
+        self._similar = similar
+        self.before_year = before_year
 
     # -- data ------------------------------------------------------------------------------------
     @property
@@ -136,6 +141,13 @@ class Matcher:
         return self._thesaurus
 
     referential = territory.LazyAttribute()
+
+    @property
+    def similar(self):
+        if self._similar is None:
+            from .similar import SimilarProjects
+            self._similar = SimilarProjects.open(self.home) or False
+        return self._similar or None
 
     def _catalogue(self):
         return store.Catalogue(self.home / store.DB_NAME)
@@ -259,6 +271,8 @@ class Matcher:
             meaningful = "never" if weak else "always"
             if not title_stems.issuperset(expansion.trigger.stems):
                 weight *= DESCRIPTION_SYNONYM_FACTOR
+            if expansion.broader:
+                weight *= RANKING.broader_weight
             parts[stems_] = _Part(QueryPart(stems_, weight), expansion.phrase.text,
                                   "domaine" if expansion.broader else "synonyme", meaningful,
                                   trigger=expansion.trigger.text, broad=expansion.broader)
@@ -341,9 +355,25 @@ class Matcher:
         facts = self.index.facts
         docnums = facts.docnums
         floor = _Floor(parts)
-        ranked = [(hit, facts.perimeter[docnums[hit.id]]) for hit in hits if floor.passes(hit)]
+        ranked, weak_only = [], set()
+        for hit in hits:
+            if not floor.passes(hit):
+                if not RANKING.below_floor:
+                    continue
+                hit.score *= RANKING.below_floor
+                weak_only.add(hit.id)
+            ranked.append((hit, facts.perimeter[docnums[hit.id]]))
         broad_only, description_only = set(), set()
+        natures = action_natures(title, text) if self.mode == "full" else frozenset()
+        weak_nature: dict[str, float] = {}
         for hit, _ in ranked:
+            if natures:
+                docnum = docnums[hit.id]
+                factor = nature_factor(natures, facts.aid_types[docnum], facts.destinations[docnum],
+                                       facts.steps[docnum])
+                if factor < 1.0:
+                    hit.score *= factor
+                    weak_nature[hit.id] = factor
             if floor.broad_in_title_only(hit):
                 # below a specific concept found only in a description, which is damped too
                 hit.score *= BROAD_FACTOR * DESCRIPTION_ONLY_FACTOR
@@ -352,6 +382,9 @@ class Matcher:
                 hit.score *= DESCRIPTION_ONLY_FACTOR
                 description_only.add(hit.id)
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
+        evidence = self._laureate_evidence(text, collectivite, ranked) if ranked else {}
+        if evidence:
+            ranked = self._fuse(ranked, evidence)
         shown: list[tuple] = []
         start = 0
         while len(shown) < top and start < len(ranked):
@@ -365,9 +398,47 @@ class Matcher:
             notes = []
             if self.mode == "full":
                 notes = filters.check(scheme, applicant, self.referential, today, include_closed, relay).notes
-            matches.append(self._explain(rank, hit, scheme, parts, today, notes, hit.id in broad_only,
-                                         hit.id in description_only))
+            match = self._explain(rank, hit, scheme, parts, today, notes, hit.id in broad_only,
+                                  hit.id in description_only)
+            if hit.id in weak_nature:
+                match.why.insert(1 if match.why else 0, _nature_sentence(natures, scheme))
+            if hit.id in weak_only:
+                match.why.insert(0, _weak_sentence(parts, hit))
+            funded = [evidence[label] for label in scheme.programmes if label in evidence]
+            if funded:
+                match.why.insert(1 if match.why else 0, funded[0].sentence[0].upper() + funded[0].sentence[1:])
+            matches.append(match)
         return matches
+
+    def _laureate_evidence(self, text, collectivite, ranked) -> dict:
+        """Dispositif label -> evidence from funded projects comparable to the action (empty when
+        no laureates are loaded, in naive mode, or when no ranked scheme belongs to a dispositif)."""
+        if self.mode != "full" or not RANKING.laureate_weight or collectivite is None:
+            return {}
+        programmes = self.index.facts.programmes
+        docnums = self.index.facts.docnums
+        if not any(programmes[docnums[hit.id]] for hit, _ in ranked):
+            return {}
+        similar = self.similar
+        return similar.evidence(text, collectivite, before_year=self.before_year) if similar else {}
+
+    def _fuse(self, ranked: list, evidence: dict) -> list:
+        """Reciprocal-rank fusion of the lexical order and the order of the dispositifs that funded
+        comparable projects (see ``ranking.RankingConfig.laureate_weight``)."""
+        k, half = RANKING.laureate_rrf_k, RANKING.laureate_half
+        # a dispositif's vote: by its rank among the dispositifs, scaled by how much evidence it has
+        votes = {label: RANKING.laureate_weight * (e.weight / (e.weight + half)) / (k + rank)
+                 for rank, (label, e) in enumerate(evidence.items(), start=1)}
+        programmes, docnums = self.index.facts.programmes, self.index.facts.docnums
+        fused = []
+        for rank, pair in enumerate(ranked, start=1):
+            score = 1 / (k + rank)
+            found = [votes[label] for label in programmes[docnums[pair[0].id]] if label in votes]
+            if found:
+                score += max(found)
+            fused.append((-score, rank, pair))
+        fused.sort(key=lambda item: item[:2])
+        return [pair for _, _, pair in fused]
 
     def _depth(self, perimeter: str) -> int:
         try:
@@ -477,6 +548,26 @@ def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:
     if label:
         out.append(f"Périmètre : {label}")
     return out
+
+
+def _weak_sentence(parts, hit) -> str:
+    """A match on general words only (below the relevance floor): say which ones."""
+    words = [p.label for p in parts if p.kind == "mot" and all(s in hit.matched for s in p.query.stems)][:4]
+    shown = ", ".join(f"« {w} »" for w in words) or "des mots généraux"
+    return f"Rapprochement faible : seulement {shown} en commun avec l'action"
+
+
+_NATURE_LABELS = {"investissement": "des travaux, équipements ou acquisitions",
+                  "fonctionnement": "des dépenses de fonctionnement (postes, animation)", "etude": "une étude"}
+
+
+def _nature_sentence(natures, scheme: Scheme) -> str:
+    """Why the kind of spending weakened this match (only under the matches concerned)."""
+    offer = ", ".join(AID_TYPES.get(t, t).lower() for t in scheme.aid_types)
+    kinds = " ou ".join(_NATURE_LABELS[n] for n in sorted(natures))
+    if offer:
+        return f"Aide de type {offer} : appui moins direct pour {kinds}"
+    return f"Dépenses financées différentes de celles de l'action ({kinds})"
 
 
 def deadline_sentence(scheme: Scheme, today: dt.date) -> str:

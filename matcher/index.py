@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import re
 import shutil
 import tempfile
 import time
@@ -38,13 +39,16 @@ from aidenum.catalogue.model import Scheme
 from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
 
 # title, themes, programmes > description > keywords > eligibility, funders (Aides-territoires)
-FIELD_WEIGHTS = {"title": 4.0, "themes": 3.0, "programmes": 3.0, "description": 2.0,
+# ``priorities``: the list items of the description (« - Vidéoprotection », « 4° Développement du
+# numérique »): what a multi-purpose scheme (DETR, DSIL, FEDER programme) lists as funded, each item
+# judged as a passage of its own rather than drowned in the whole text (see PRIORITY_B)
+FIELD_WEIGHTS = {"title": 4.0, "themes": 3.0, "programmes": 3.0, "priorities": 3.0, "description": 2.0,
                  "keywords": 1.5, "eligibility": 1.0, "funders": 1.0}
 FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes",
-                "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
+                "priorities": "priorités listées", "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"2-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
+INDEX_FORMAT = f"5-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
@@ -175,16 +179,31 @@ class _WordCache:
         return out
 
 
+# A list item: a line starting with a bullet, a dash, « 1° », « 2) », « a) » or « 3 - ».
+_ITEM_RE = re.compile(r"^\s*(?:[-–—•*▪◦]|\d{1,2}\s*(?:°|\)|\.|-|–)|[a-z]\))\s*(?P<text>\S.*)$")
+
+
+def split_priorities(text: str) -> tuple[str, list[str]]:
+    """(the prose of a description, its list items)."""
+    prose, items = [], []
+    for line in text.splitlines():
+        found = _ITEM_RE.match(line)
+        (items if found else prose).append(found.group("text").strip() if found else line)
+    return "\n".join(prose), items
+
+
 def document(scheme: Scheme) -> dict[str, str]:
     """The text of each indexed field for one scheme."""
     def cut(text: str) -> str:
         return text[:MAX_FIELD_CHARS]
+    prose, items = split_priorities(cut(scheme.description))
     return {
         "id": scheme.id,
         "title": " ".join(filter(None, (scheme.title, scheme.name_initial))),
         "themes": " ; ".join(scheme.themes),
         "programmes": " ; ".join(scheme.programmes),
-        "description": cut(" ".join(filter(None, (scheme.description, scheme.project_examples)))),
+        "description": cut(" ".join(filter(None, (prose, scheme.project_examples)))),
+        "priorities": " ; ".join(items),
         "keywords": " ; ".join(scheme.keywords),
         "eligibility": cut(scheme.eligibility),
         "funders": " ; ".join(scheme.funders),
@@ -210,7 +229,8 @@ class Facts:
     filters, the tie-break and the hit ids need, and the indexed length of every field (the
     ones Whoosh's scorer reads). A match reads this file instead of every scheme of the catalogue."""
 
-    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at")
+    COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at",
+               "aid_types", "destinations", "steps", "programmes")
 
     def __init__(self, columns: dict | None = None):
         columns = columns or {}
@@ -237,6 +257,10 @@ class Facts:
         self.recurrence.append(scheme.recurrence)
         self.archived.append(bool(scheme.archived))
         self.closed_at.append(scheme.closed_at)
+        self.aid_types.append(list(scheme.aid_types))
+        self.destinations.append(list(scheme.destinations))
+        self.steps.append(list(scheme.steps))
+        self.programmes.append(list(scheme.programmes))
 
     def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
         """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has

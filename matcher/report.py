@@ -22,11 +22,12 @@ from aidenum.catalogue.formatting import amount_fr, date_fr, number_fr, shortest
 from aidenum.catalogue.model import SOURCES
 from aidenum.catalogue.vocabularies import AID_TYPES, STATUSES
 from aidenum.catalogue.paths import shipped
+from .similar import percent_text
 
 TEMPLATE_DIR = shipped("templates")
 CSV_COLUMNS = ["action_id", "action_titre", "rang", "dispositif_id", "titre", "url", "score", "date_limite",
                "jours_restants", "statut", "financeurs", "types_aide", "taux_max", "montant_max", "perimetre",
-               "pourquoi"]
+               "pourquoi", "projets_similaires", "preuves_financement"]
 
 
 @dataclass
@@ -39,6 +40,8 @@ class ActionResult:
     description: str = ""
     budget_ht: float | None = None
     exclusions: list = field(default_factory=list)
+    similar: list = field(default_factory=list)     # matcher.similar.FundedProject, closest first
+    evidence: dict = field(default_factory=dict)    # dispositif label -> DispositifEvidence
 
 
 def match_dict(match, today: dt.date) -> dict:
@@ -70,7 +73,7 @@ def to_json(sections: list[ActionResult], today: dt.date) -> str:
     actions = []
     for section in sections:
         item = {"id": section.id, "titre": section.titre,
-                "matches": [match_dict(m, today) for m in section.matches]}
+                "matches": [match_dict(m, today) for m in section.matches], **laureate_fields(section)}
         if section.exclusions:
             item["exclusions"] = [{"scheme_id": e.scheme.id, "title": e.scheme.title, "reason": e.reason}
                                   for e in section.exclusions]
@@ -90,7 +93,7 @@ def to_csv(sections: list[ActionResult], today: dt.date) -> str:
                 number_fr(m.score, 2, fixed=True), date_fr(s.deadline),
                 "" if s.days_left(today) is None else s.days_left(today), STATUSES[s.status(today)],
                 " | ".join(s.funders), " | ".join(AID_TYPES.get(t, t) for t in s.aid_types),
-                _num(s.rate_max), _num(s.amount_max), s.perimeter, " | ".join(m.why),
+                _num(s.rate_max), _num(s.amount_max), s.perimeter, " | ".join(m.why), *laureate_cells(section),
             ])
     return out.getvalue()
 
@@ -103,18 +106,29 @@ def french_day(iso: str | None) -> str:
     return date_fr(iso)
 
 
+def at_when(at_last_update: str | None) -> str:
+    """« mises à jour le 02/12/2026 », or « de novembre 2022 » when only the month is known."""
+    if not at_last_update:
+        return ""
+    if len(at_last_update) == 7:
+        from aidenum.catalogue.freshness import month_fr
+        return f"de {month_fr(dt.date.fromisoformat(at_last_update + '-01'))}"
+    return f"mises à jour le {french_day(at_last_update)}"
+
+
 def credit_line(at_last_update: str | None) -> str:
     """The credit the Aides-territoires licence asks for: source, link and date of last update."""
     if not at_last_update:
         return ""
     return (f"Données Aides-territoires (Licence Ouverte, https://aides-territoires.beta.gouv.fr), "
-            f"mises à jour le {french_day(at_last_update)}.")
+            f"{at_when(at_last_update)}.")
 
 
-def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None, credit: str = "") -> str:
-    """A readable French listing for the terminal."""
+def to_table(sections: list[ActionResult], today: dt.date, width: int | None = None, credit: str = "",
+             coverage: list[str] = (), freshness: list[str] = ()) -> str:
+    """A readable French listing for the terminal; ``coverage`` lines first, ``freshness`` last."""
     width = width or min(shutil.get_terminal_size((100, 20)).columns, 120)
-    lines: list[str] = []
+    lines: list[str] = list(coverage)
     for section in sections:
         heading = f"Action {section.id} — {section.titre}" if section.id else section.titre
         lines += ["", heading, "═" * min(len(heading), width)]
@@ -133,13 +147,18 @@ def to_table(sections: list[ActionResult], today: dt.date, width: int | None = N
             for e in section.exclusions[:10]:
                 lines.extend(textwrap.wrap(f"{e.scheme.title} [{e.scheme.id}] — {e.reason}", width=width,
                                            initial_indent="     – ", subsequent_indent="       "))
+        if section.similar or section.evidence:
+            lines += ["  Projets financés comparables :", *similar_lines(section.similar, section.evidence, width=width)]
+    if any(section.similar for section in sections):
+        lines += ["", LAUREATES_CREDIT]
     if credit:
         lines += ["", credit]
+    lines += [""] * bool(freshness) + list(freshness)
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
 def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: str = "",
-            at_last_update: str | None = None) -> str:
+            at_last_update: str | None = None, coverage: list[str] = (), freshness: list[str] = ()) -> str:
     import jinja2
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined)
@@ -147,9 +166,55 @@ def to_html(sections: list[ActionResult], today: dt.date, title: str, subtitle: 
     return template.render(
         title=title, subtitle=subtitle, today=date_fr(today), sections=sections,
         status_label=lambda s: STATUSES[s.status(today)], status=lambda s: s.status(today),
-        sources=SOURCES, budget=_euros, at_updated=french_day(at_last_update),
+        sources=SOURCES, budget=_euros, at_updated=at_when(at_last_update),
+        coverage=list(coverage), freshness=list(freshness),
+        funded=funded_project_text, laureates_credit=LAUREATES_CREDIT,
+        with_laureates=any(section.similar for section in sections),
     )
 
 
 def _euros(value) -> str:
     return "" if value is None else f"{amount_fr(value, 0)} HT"
+
+
+# -- similar funded projects (issue 11) -------------------------------------------------------------
+
+LAUREATES_CREDIT = ("Projets financés : DGCL, dotations de soutien à l'investissement local (Licence Ouverte, "
+                    "data.gouv.fr) ; Kohesio (Commission européenne) ; ANCT, Conseiller numérique (Licence Ouverte).")
+SIMILAR_SHOWN = 3            # projects listed per action in the table, CSV and HTML (JSON has them all)
+PROXIMITY_LABELS = {"commune": "même commune", "intercommunalité": "même intercommunalité",
+                    "département": "même département", "région": "même région", "France": "France"}
+
+
+def laureate_fields(section: ActionResult) -> dict:
+    """The JSON keys ``similar_projects`` and ``funding_evidence`` of an action (README)."""
+    if not section.similar and not section.evidence:
+        return {}
+    return {"similar_projects": [p.as_dict() for p in section.similar],
+            "funding_evidence": {label: e.as_dict() for label, e in section.evidence.items()}}
+
+
+def funded_project_text(project) -> str:
+    """« Installation de la vidéoprotection — DETR 2023, Frans (01), même département, 20 %, 13 329 € »"""
+    parts = [f"{project.dispositif} {project.year}", project.place, PROXIMITY_LABELS.get(project.proximity, "")]
+    if project.rate is not None:
+        parts.append(percent_text(project.rate))
+    if project.grant is not None:
+        parts.append(f"{number_fr(project.grant)}\u00a0€")
+    return f"{project.title} — " + ", ".join(p for p in parts if p)
+
+
+def similar_lines(projects: list, evidence: dict, width: int = 100, indent: str = "     ") -> list[str]:
+    lines = []
+    for label, item in evidence.items():
+        lines.extend(textwrap.wrap(item.sentence, width=width, initial_indent=f"{indent}• ",
+                                   subsequent_indent=f"{indent}  "))
+    for project in projects[:SIMILAR_SHOWN] if indent else projects:
+        lines.extend(textwrap.wrap(funded_project_text(project), width=width, initial_indent=f"{indent}– ",
+                                   subsequent_indent=f"{indent}  "))
+    return lines
+
+
+def laureate_cells(section: ActionResult) -> list[str]:
+    return [" | ".join(funded_project_text(p) for p in section.similar[:SIMILAR_SHOWN]),
+            " | ".join(e.sentence for e in section.evidence.values())]

@@ -27,10 +27,8 @@ from .report import FILL_FIELDS, CrawlReport, report_for, write_status
 
 logger = logging.getLogger(__name__)
 
-# A "complete" run that would close more than this share of a source's open schemes is more
-# likely a half-broken site than a mass closure: the run is downgraded to partial.
-MAX_CLOSE_SHARE = 0.5
-MAX_CLOSE_FREE = 2   # closing this many is always believable (small sources)
+# A "complete" run that would close more than half of a source's open schemes is downgraded to
+# partial: the guard (``store.mass_closure``) is shared with ``catalogue import --complete``.
 AT_SOURCE = "at"
 _CODE_RE = re.compile(r"^(FR|EU|OM|METRO|(REG|DEP|EPCI|COM):[0-9AB]+)$")
 
@@ -347,9 +345,14 @@ class StorePipeline:
             for failure in report.failures:
                 failure.kind = "detail" if url_key(failure.url) in known_urls else "listing"
             listing_failures = [f for f in report.failures if f.kind == "listing"]
-            problems = []
-            if reason != "finished":
-                problems.append(f"collecte interrompue ({reason})")
+            from .limits import LIMIT_REASONS, describe_close_reason
+
+            closed_by = describe_close_reason(reason, self.crawler.settings)
+            if reason in LIMIT_REASONS:
+                report.stopped(closed_by)
+            problems = list(report.limits)
+            if closed_by and reason not in LIMIT_REASONS:
+                problems.append(closed_by)
             if listing_failures:
                 problems.append(f"{len(listing_failures)} page(s) de liste ou fiche(s) nouvelle(s) illisible(s)")
             if auth_error:
@@ -415,7 +418,6 @@ class StorePipeline:
         merged_away = {at_id for ids in self.merges.values() for at_id in ids}
         open_ids = {s.id for s in catalogue.all(source=source) if not s.closed_at}
         missing = open_ids - seen - merged_away
-        if len(missing) > MAX_CLOSE_FREE and len(missing) > MAX_CLOSE_SHARE * len(open_ids):
-            return (f"{len(missing)} fiches sur {len(open_ids)} auraient disparu d'un coup : "
-                    f"clôture suspendue par prudence")
-        return ""
+        from aidenum.catalogue.store import mass_closure
+
+        return mass_closure(len(missing), len(open_ids))

@@ -59,6 +59,7 @@ class CrawlReport:
     retries: int = 0                                             # requests retried (500/503, timeouts…)
     merged: list[str] = field(default_factory=list)              # "at:12 -> dsil:x"
     kept_unseen: list[str] = field(default_factory=list)         # schemes kept although their page failed
+    limits: list[str] = field(default_factory=list)              # French: the bounds that stopped the crawl
     counts: dict = field(default_factory=dict)                   # new/changed/unchanged/closed/reopened
     complete: bool = False
     status: str = ""        # "ok" | "partial" | "failed" | "skipped"
@@ -79,6 +80,11 @@ class CrawlReport:
 
     def failure(self, url: str, reason: str) -> None:
         self.failures.append(Failure(url, reason))
+
+    def stopped(self, reason: str) -> None:
+        """A bound (page cap, loop, depth, duration) cut the crawl short: the run is partial."""
+        if reason not in self.limits:
+            self.limits.append(reason)
 
     @property
     def ok(self) -> bool:
@@ -138,7 +144,10 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
 
 
 def render_fr(report: CrawlReport) -> str:
-    lines = [f"Source « {report.spider} » : collecte {STATUS_FR.get(report.status, report.status)}"]
+    from aidenum.catalogue.model import SOURCES
+
+    named = f" ({SOURCES[report.spider]})" if report.spider in SOURCES else ""
+    lines = [f"Source « {report.spider} »{named} : collecte {STATUS_FR.get(report.status, report.status)}"]
     if report.status == "skipped":
         lines.append(f"  {report.skipped or report.message}")
         return "\n".join(lines)
@@ -174,6 +183,8 @@ def render_fr(report: CrawlReport) -> str:
             lines.append(f"    - {failure.reason} : {failure.url}")
         if len(report.failures) > 8:
             lines.append(f"    … et {len(report.failures) - 8} autre(s)")
+    for limit in report.limits:
+        lines.append(f"  arrêtée par une limite : {limit}")
     if report.kept_unseen:
         lines.append(f"  {_plural(len(report.kept_unseen), 'fiche conservée', 'fiches conservées')} telle(s) "
                      f"quelle(s) faute d'avoir pu relire sa page")

@@ -36,9 +36,20 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 DOWNLOAD_TIMEOUT = 30
 # A funding page is a few hundred kB. Anything above 8 MiB is not a scheme page (an archive, a
 # runaway page, a trap): the download is cancelled and reported as an HTTP error of the crawl.
+# The same bound holds for a compressed body once decompressed (a gzip bomb: a few kB that inflate
+# to gigabytes), and is named as such in the report (spiders/limits.py).
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+# Préfecture and région sites redirect two or three times (http -> https, old path -> new path).
 REDIRECT_MAX_TIMES = 10
+
+# -- bounds: no crawl runs forever -----------------------------------------------------------------
+# Each spider sizes CLOSESPIDER_PAGECOUNT, CLOSESPIDER_TIMEOUT and DEPTH_LIMIT to its source in its
+# custom_settings; these defaults bound a spider that forgets to. A crawl stopped by a bound is
+# partial: pages read are kept, nothing is closed, the report names the bound.
+CLOSESPIDER_PAGECOUNT = 1000
+CLOSESPIDER_TIMEOUT = 3600
+DEPTH_LIMIT = 5
 
 # -- modern Scrapy, no deprecation warning ------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -57,6 +68,13 @@ AIDENUM_HOME = os.environ.get("AIDENUM_HOME", "")
 DOWNLOADER_MIDDLEWARES = {
     # below RetryMiddleware (550) and RedirectMiddleware (600): sees only final outcomes
     "aidenum.spiders.middlewares.FailureRecorderMiddleware": 50,
+    # the last step before the download handler: a backoff waits right before the request leaves
+    "aidenum.spiders.limits.DelayMiddleware": 990,
+}
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "aidenum.spiders.limits.ReportedDepthMiddleware": 900,    # where Scrapy's depth middleware sits
+    "aidenum.spiders.limits.ErrbackMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "aidenum.spiders.pipelines.NormalisePipeline": 100,
@@ -66,4 +84,5 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "aidenum.spiders.report.ProgressExtension": 500,
+    "aidenum.spiders.limits.LimitsExtension": 500,
 }

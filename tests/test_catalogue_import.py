@@ -242,7 +242,11 @@ def test_ctrl_c_during_import_leaves_catalogue_intact(loaded, tmp_path):
 
 def test_complete_import_closes_the_missing_and_reopens_them(store):
     import_file(REAL_CSV, store)
+    # 262 of 274 would close: the mass-closure guard holds them unless forced (issue 15.5)
     report = import_file(CP1252_CSV, store, complete=True)
+    assert report.counts["closed"] == 0 and report.closure_refused and not report.ok
+    assert any("262 fiches sur 274 auraient disparu" in note and "--forcer" in note for note in report.notes)
+    report = import_file(CP1252_CSV, store, complete=True, force=True)
     assert report.counts["closed"] == 262 and report.counts["unchanged"] == 12 and report.closed_applied
     assert store.get("at:1f44-financer-vos-budgets-dinvestissement").status() == "closed"
     assert store.count() == 274  # closed, never deleted

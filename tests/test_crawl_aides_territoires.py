@@ -7,7 +7,7 @@ import json
 
 from crawl_helpers import FILES_AT, Mirror, Page, catalogue_rows, crawl, runs, status
 
-SPIDER = "aides_territoires"
+SPIDER = "at"
 KEY = "cle-de-test-0123"
 
 
@@ -81,3 +81,65 @@ def test_token_expiring_mid_crawl_is_renewed_once(aidenum_home):
     assert len(logins) == 2
     assert set(catalogue_rows(aidenum_home)) == expected_ids()
     assert status(aidenum_home, SPIDER)["failures"] == []
+
+
+# -- the 2024-2026 API shape (API_SHAPE.md): lists, relative url, perimeter_id, absolute next --------
+API_2025 = FILES_AT / "api-2025"
+FAST_BACKOFF = {"AT_BACKOFF_SECONDS": "0.05"}
+
+
+def api_2025_mirror() -> Mirror:
+    def page(name: str) -> Page:
+        return Page((API_2025 / name).read_bytes() if name.startswith("aids") else (FILES_AT / name).read_bytes(),
+                    "application/json")
+    return Mirror({"/api/connexion/": page("connexion.json"),
+                   "/api/aids/?itemsPerPage=100": page("aids-page-1.json"),
+                   "/api/aids/?itemsPerPage=100&page=2": page("aids-page-2.json")})
+
+
+def test_real_api_shape_lands_with_themes_split(aidenum_home):
+    with api_2025_mirror() as mirror:
+        result = crawl(aidenum_home, SPIDER, mirror.url("/api/"), settings=FAST_BACKOFF,
+                       env={"AIDES_TERRITOIRES_API_KEY": KEY})
+        pages = [r[1] for r in mirror.requests if r[1].startswith("/api/aids/")]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert pages == ["/api/aids/?itemsPerPage=100", "/api/aids/?itemsPerPage=100&page=2"]
+    rows = catalogue_rows(aidenum_home)
+    assert sorted(rows) == ["at:162", "at:338", "at:650"]
+    assert rows["at:650"]["themes"] == ["Solidarités / lien social", "Alimentation",
+                                        "Développement économique / production et consommation",
+                                        "Technologies numériques et numérisation"]
+    assert rows["at:162"]["perimeter"] == "DEP:26" and rows["at:162"]["funders"] == ["Chambre d’agriculture de la Drôme"]
+    assert rows["at:162"]["raw"]["perimeter_id"] == 71000
+    assert status(aidenum_home, SPIDER)["complete"] is True
+
+
+def test_flaky_401_then_503_is_renewed_then_backed_off(aidenum_home):
+    with api_2025_mirror() as mirror:
+        mirror.fault("/api/aids/?itemsPerPage=100&page=2", "status", 401, times=1)
+        mirror.fault("/api/aids/?itemsPerPage=100&page=2", "status", 503, times=2)
+        result = crawl(aidenum_home, SPIDER, mirror.url("/api/"), settings=FAST_BACKOFF,
+                       env={"AIDES_TERRITOIRES_API_KEY": KEY})
+        logins = [r for r in mirror.requests if r[1] == "/api/connexion/"]
+        hits = mirror.hits["/api/aids/?itemsPerPage=100&page=2"]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(logins) == 2 and hits == 3
+    assert status(aidenum_home, SPIDER)["complete"] is True
+    assert sorted(catalogue_rows(aidenum_home)) == ["at:162", "at:338", "at:650"]
+
+
+def test_api_refusing_a_page_after_backoff_is_partial(aidenum_home):
+    with api_2025_mirror() as mirror:
+        assert crawl(aidenum_home, SPIDER, mirror.url("/api/"), settings=FAST_BACKOFF,
+                     env={"AIDES_TERRITOIRES_API_KEY": KEY}).returncode == 0
+    with api_2025_mirror() as mirror:
+        mirror.fault("/api/aids/?itemsPerPage=100&page=2", "status", 429)
+        result = crawl(aidenum_home, SPIDER, mirror.url("/api/"), settings=FAST_BACKOFF,
+                       env={"AIDES_TERRITOIRES_API_KEY": KEY})
+        hits = mirror.hits["/api/aids/?itemsPerPage=100&page=2"]
+    assert result.returncode == 1
+    assert hits == 4                                       # the page, then 3 spaced retries
+    assert "HTTP 429 après 3 nouvelles tentatives espacées" in result.stdout
+    assert "collecte partielle" in result.stdout
+    rows = catalogue_rows(aidenum_home)
+    assert rows["at:650"]["closed_at"] is None             # not seen this time, not closed

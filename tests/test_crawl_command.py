@@ -30,7 +30,8 @@ def test_usage_errors_are_french_and_exit_1(args, message):
 
 def test_list_and_help():
     listed = invoke("--liste")
-    assert listed.exit_code == 0 and "banque_des_territoires" in listed.output
+    assert listed.exit_code == 0
+    assert "at (Aides-territoires), bdt (Banque des Territoires), dsil (" in listed.output
     helped = invoke("--help")
     assert helped.exit_code == 0 and "Collecter les dispositifs" in helped.output
     assert "--set" not in helped.output  # developer option stays hidden

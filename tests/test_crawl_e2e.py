@@ -10,7 +10,7 @@ import crawl_helpers
 from crawl_helpers import (BDT_DETAILS, BDT_FILES, FAST_SETTINGS, Page, catalogue_rows, crawl, free_port, run_aidenum,
                            runs, status)
 
-SPIDER = "banque_des_territoires"
+SPIDER = "bdt"
 ALL_IDS = {f"bdt:{slug}" for slug in BDT_DETAILS}
 PVD = "/petites-villes-de-demain"
 
@@ -55,7 +55,7 @@ def test_clean_crawl_lands_every_scheme_politely(aidenum_home):
     report = status(aidenum_home, SPIDER)
     assert report["status"] == "ok" and report["complete"] is True
     assert report["counts"]["new"] == 6 and report["items_valid"] == 6
-    assert "Source « banque_des_territoires » : collecte réussie" in result.stdout
+    assert "Source « bdt » (Banque des Territoires) : collecte réussie" in result.stdout
     log = (aidenum_home / "logs").glob("crawl-*.log")
     assert not [line for path in log for line in path.read_text().splitlines() if "py.warnings" in line]
     assert "6 nouveau(x)" in result.stdout

@@ -69,11 +69,11 @@ def test_deploy_schedule_and_land_in_the_catalogue(scrapyd, aidenum_home):
                               timeout=60, env=dict(scrapyd["env"], SCRAPYD_URL=scrapyd["url"]))
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     assert not (ROOT / "setup.py").exists()  # the egg was built from a staging copy
-    assert "banque_des_territoires" in _call(scrapyd["url"], "listspiders.json?project=aidenum")["spiders"]
+    assert "bdt" in _call(scrapyd["url"], "listspiders.json?project=aidenum")["spiders"]
 
     with bdt_mirror() as mirror:
         job = _call(scrapyd["url"], "schedule.json", [
-            ("project", "aidenum"), ("spider", "banque_des_territoires"),
+            ("project", "aidenum"), ("spider", "bdt"),
             ("start_url", mirror.url("/dispositifs-nationaux")),
             ("setting", f"AIDENUM_HOME={aidenum_home}"),
             ("setting", "DOWNLOAD_DELAY=0"), ("setting", "AUTOTHROTTLE_ENABLED=False")])
@@ -86,5 +86,5 @@ def test_deploy_schedule_and_land_in_the_catalogue(scrapyd, aidenum_home):
 
     rows = catalogue_rows(aidenum_home)
     assert set(rows) == {f"bdt:{slug}" for slug in BDT_DETAILS}
-    report = status(aidenum_home, "banque_des_territoires")
+    report = status(aidenum_home, "bdt")
     assert report["status"] == "ok" and report["counts"]["new"] == len(BDT_DETAILS)

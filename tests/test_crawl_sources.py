@@ -28,7 +28,7 @@ def france_num_mirror(port):
     return Mirror(pages, rewrite=("https://www.francenum.gouv.fr",), port=port), "/aides-financieres"
 
 
-MIRRORS = {"dsil": dsil_mirror, "feder": feder_mirror, "france_num": france_num_mirror}
+MIRRORS = {"dsil": dsil_mirror, "feder": feder_mirror, "francenum": france_num_mirror}
 
 
 @pytest.mark.parametrize("spider", sorted(MIRRORS))
@@ -64,7 +64,7 @@ def test_france_num_listing_layout_change_fails_without_closing(aidenum_home):
         result = crawl(aidenum_home, "france_num", mirror.url(start))
     assert result.returncode == 1
     assert catalogue_rows(aidenum_home) == before
-    assert status(aidenum_home, "france_num")["status"] == "failed"
+    assert status(aidenum_home, "francenum")["status"] == "failed"
 
 
 def test_feder_regional_page_failing_for_good_is_a_partial_run(aidenum_home):

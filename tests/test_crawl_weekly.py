@@ -107,3 +107,20 @@ def test_schedulers_call_the_weekly_script():
     entry = [line for line in cron.splitlines() if line and not line.startswith("#") and "weekly.sh" in line]
     assert len(entry) == 1 and entry[0].split()[:5] == ["0", "6", "*", "*", "1"]
     assert os.access(WEEKLY, os.X_OK)
+
+
+@pytest.mark.parametrize("where, reason", [("parent-is-a-file", "un élément du chemin n'est pas un dossier"),
+                                           ("lock-is-a-directory", "c'est un dossier")])
+def test_an_unusable_lock_is_not_reported_as_a_concurrent_run(stub, aidenum_home, tmp_path, where, reason):
+    """Issue 15.10: a lock that cannot be created says so (exit 73), not « déjà en cours »."""
+    if where == "parent-is-a-file":
+        (tmp_path / "fichier").write_text("")
+        lock = tmp_path / "fichier" / "weekly.lock"
+    else:
+        lock = tmp_path / "dossier"
+        lock.mkdir()
+    result = run_weekly(dict(stub, AIDENUM_LOCK=str(lock)), aidenum_home)
+    assert result.returncode == 73, result.stderr
+    assert f"aidenum : verrou {lock} impossible à créer ou à ouvrir en écriture ({reason})" in result.stderr
+    assert "déjà en cours" not in result.stderr
+    assert calls(stub) == []

@@ -8,13 +8,13 @@ from click.testing import CliRunner
 
 from aidenum.cli import cli
 from aidenum.drafting.check import check_docx
-from draft_helpers import EXAMPLE_PLAN, all_facts, fact, store
+from draft_helpers import EXAMPLE_PLAN, all_facts, fact, local_dsil, open_generic, store
 
 
 @pytest.fixture
 def catalogue():
-    store([fact("dsil:dsil-lot", rate_max=50.0), fact("feder:feder-bzh-131", rate_max=40.0),
-           fact("bdt:bdt-long-term-loans"), fact("facts:pass-commerce-bzh-numerique")])
+    store([local_dsil(rate_max=50.0), fact("feder:feder-bzh-131", rate_max=40.0),
+           fact("bdt:bdt-long-term-loans"), open_generic()])
 
 
 def run(*args):
@@ -36,7 +36,7 @@ def test_one_action_several_schemes(catalogue, tmp_path):
     assert f"Dossier écrit : {out} (modèle FEDER" in result.output
     assert "dépassent le plafond" in result.stderr  # 40 % + 50 % > 80 %: warned and capped
     text = check_docx(out).replace("\u00a0", " ")
-    assert "Ce projet est cofinancé par le Fonds Européen de Développement Régional" in text
+    assert "« Cofinancé par l'Union européenne »" in text
     assert "37 000,00 €" in text
 
 
@@ -64,7 +64,11 @@ def test_default_name_and_output_directory(catalogue, tmp_path, monkeypatch):
 @pytest.mark.parametrize("args, message", [
     (["-a", "A99", "-s", "dsil:dsil-lot"], "action « A99 » absente du plan (actions connues : A1, A2"),
     (["-a", "A1", "-s", "dsil:dsil-lo"], "dispositif « dsil:dsil-lo » absent du catalogue ; vouliez-vous dire : dsil:dsil-lot"),
-    (["-a", "A1"], "indiquez --action et au moins un --scheme"),
+    (["-s", "dsil:dsil-lot"], "indiquez --action"),
+    (["-a", "A1", "-s", "dsil:dsil-lot", "--taux", "DSIL"], "écrivez FINANCEUR=VALEUR"),
+    (["-a", "A1", "-s", "dsil:dsil-lot", "--taux", "DSIL=120"], "taux de DSIL hors de 0 à 100 %"),
+    (["-a", "A1", "-s", "dsil:dsil-lot", "--format", "ds", "-o", "f.docx"], "indiquez un fichier .json"),
+    (["-a", "A1", "-s", "bdt:bdt-long-term-loans", "--format", "ds"], "n'est pas une dotation DETR ou DSIL"),
     (["--all", "-a", "A1"], "ne le combinez pas avec --action"),
     (["-a", "A1", "-s", "dsil:dsil-lot", "-o", "dossier.pdf"], "le dossier doit être un fichier .docx"),
     (["-a", "A1", "-s", "dsil:dsil-lot", "--templates", "/nulle/part"], "dossier de modèles introuvable"),

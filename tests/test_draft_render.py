@@ -13,7 +13,7 @@ from docx.enum.text import WD_COLOR_INDEX
 from aidenum.drafting.check import DraftCheckError, check_docx, docx_text
 from aidenum.drafting.family import family_of
 from aidenum.drafting.render import SHIPPED_TEMPLATES, DraftError, Templates, render_draft, safe_filename
-from draft_helpers import all_facts, example_plan, fact
+from draft_helpers import all_facts, example_plan, fact, local_dsil, open_generic
 
 TODAY = dt.date(2026, 11, 20)
 NB = "\u00a0"
@@ -45,23 +45,23 @@ def test_families_of_the_real_scheme_records():
 
 
 def test_dsil_detr_draft(plan, tmp_path):
-    dsil = fact("dsil:dsil-lot", rate_max=50.0)  # DSIL has no national rate: a préfecture's rate for the test
+    dsil = local_dsil(rate_max=50.0)  # DSIL has no national rate: a préfecture's rate for the test
     result = draft(plan, plan.action("A1"), [dsil], tmp_path / "dsil.docx")
     text = text_of(result.path)
     assert result.family == "dsil-detr"
-    for title in ("Fiche récapitulative (formulaire unique DETR / DSIL)", "Lettre de demande", "Note explicative",
+    for title in ("Formulaire national DETR / DSIL : réponses préparées", "Lettre de demande", "Note explicative",
                   "Plan de financement prévisionnel et échéancier", "Modèle de délibération",
-                  "Attestation de non-commencement (article R2334-24 du CGCT)", "Pièces à joindre",
-                  "Éléments restant à compléter"):
+                  "Attestation de non-commencement (article R2334-24 du CGCT)", "Engagements du porteur de projet",
+                  "Pièces justificatives demandées par le formulaire", "Éléments restant à compléter"):
         assert title in text
     assert "Loudéac Communauté - Bretagne Centre" in text and "Côtes-d'Armor (22)" in text
     assert "92 500,00 €" in text and "50,00 %" in text  # 50 % of 185 000 €
     assert "185 000,00 €" in text and "1er trimestre 2027 (2 mois)" in text
     assert "Le conseil communautaire de Loudéac Communauté" in text
-    assert "« à compléter : arrondissement »" in text
+    assert "« à compléter : arrondissement (choix du formulaire : Dinan, Guingamp, Lannion, Saint-Brieuc) »" in text
     assert "aucun devis n'a été signé" in text
     # the list at the end names what only the user knows, and only what this template uses
-    assert result.missing[0] == "département" or "arrondissement" in result.missing
+    assert any(m.startswith("arrondissement (choix du formulaire : Dinan") for m in result.missing)
     tail = text.split("Éléments restant à compléter")[-1]
     for label in ("nom et qualité du signataire (maire ou président)", "date de la délibération du conseil",
                   "rang de priorité parmi les demandes de l'année", "nombre de votes pour"):
@@ -71,11 +71,12 @@ def test_dsil_detr_draft(plan, tmp_path):
 
 def test_feder_draft_with_a_cofunder_over_the_cap(plan, tmp_path):
     feder = fact("feder:feder-bzh-131", rate_max=40.0)  # 40 %: Megalis' rate in the Bretagne programmation
-    dsil = fact("dsil:dsil-lot", rate_max=50.0)
+    dsil = local_dsil(rate_max=50.0)
     result = draft(plan, plan.action("A1"), [feder, dsil], tmp_path / "feder.docx")
     text = text_of(result.path)
     assert result.family == "feder"
-    assert "Ce projet est cofinancé par le Fonds Européen de Développement Régional" in text
+    assert "« Cofinancé par l'Union européenne »" in text and "règlement (UE) 2021/1060" in text
+    assert "article 47" in text and "annexe IX" in text and "2014-2020" not in text
     for title in ("Description de l'opération", "Indicateurs de réalisation et de résultat",
                   "Recettes nettes générées", "« ne pas causer de préjudice important » (DNSH)",
                   "Engagement de publicité", "Attestation de non-récupération de la TVA"):
@@ -100,7 +101,7 @@ def test_bdt_draft_with_a_loan(plan, tmp_path):
 
 
 def test_generic_draft_with_published_rate_and_ceiling(plan, tmp_path):
-    scheme = fact("facts:pass-commerce-bzh-numerique")  # real: 50 %, at most 7 500 €
+    scheme = open_generic()  # real: 50 %, at most 7 500 €
     result = draft(plan, plan.action("A8"), [scheme], tmp_path / "generique.docx")
     text = text_of(result.path)
     assert result.family == "generique"
@@ -109,7 +110,7 @@ def test_generic_draft_with_published_rate_and_ceiling(plan, tmp_path):
 
 
 def test_markers_are_highlighted_and_values_are_not(plan, tmp_path):
-    result = draft(plan, plan.action("A1"), [fact("dsil:dsil-lot")], tmp_path / "d.docx")
+    result = draft(plan, plan.action("A1"), [local_dsil()], tmp_path / "d.docx")
     document = docx.Document(str(result.path))
     runs = [run for p in _paragraphs(document) for run in p.runs]
     markers = [run for run in runs if run.text.startswith("« à compléter")]
@@ -140,19 +141,19 @@ def test_special_characters_long_and_empty_texts_come_out_intact(plan, tmp_path,
     collectivite = dataclasses.replace(plan.collectivite, nom="Commune d'Œuvres & <Fils>")
     other = dataclasses.replace(plan, collectivite=collectivite)
     scheme = fact(scheme_id, title=f"{fact(scheme_id).title} <& 'spécial'>")
-    result = draft(other, action, [scheme], tmp_path / "x.docx")
+    result = draft(other, action, [scheme], tmp_path / "x.docx", force=True)
     text = check_docx(result.path).replace("\u200b", "")
     assert tricky in text
     assert long_text in text and "Second paragraphe." in text and "\x0b" not in text
     assert "Commune d'Œuvres & <Fils>" in text and "<& 'spécial'>" in text
     empty = dataclasses.replace(plan.action("A2"), description="")
-    result = draft(plan, empty, [scheme], tmp_path / "empty.docx")
+    result = draft(plan, empty, [scheme], tmp_path / "empty.docx", force=True)
     assert "« à compléter : description détaillée de l'opération »" in check_docx(result.path)
 
 
 def test_budget_and_calendar_missing(plan, tmp_path):
     action = dataclasses.replace(plan.action("A1"), budget_ht=None, debut=None, fin=None)
-    result = draft(plan, action, [fact("dsil:dsil-lot", rate_max=50.0)], tmp_path / "b.docx")
+    result = draft(plan, action, [local_dsil(rate_max=50.0)], tmp_path / "b.docx")
     text = check_docx(result.path)
     assert "coût total HT de l'opération (budget absent du plan)" in result.missing
     assert "« à compléter : échéancier des dépenses (dates de début et de fin absentes du plan) »" in text
@@ -165,9 +166,9 @@ def test_refuses_to_overwrite_and_leaves_no_temporary_file(plan, tmp_path):
     out = tmp_path / "d.docx"
     out.write_bytes(b"travail de la chargee de mission")
     with pytest.raises(DraftError, match="existe déjà"):
-        draft(plan, plan.action("A1"), [fact("dsil:dsil-lot")], out)
+        draft(plan, plan.action("A1"), [local_dsil()], out)
     assert out.read_bytes() == b"travail de la chargee de mission"
-    draft(plan, plan.action("A1"), [fact("dsil:dsil-lot")], out, overwrite=True)
+    draft(plan, plan.action("A1"), [local_dsil()], out, overwrite=True)
     check_docx(out)
     assert [p.name for p in tmp_path.iterdir()] == ["d.docx"]
 
@@ -182,7 +183,7 @@ def test_user_templates_take_precedence(plan, tmp_path):
     (mine / "blocks" / "lettre_demande.j2").write_text(
         "Madame la Présidente,\n\nNotre lettre à nous pour « {{ projet }} » ({{ a_completer(\"référence du courrier\") }}).\n",
         encoding="utf-8")
-    result = draft(plan, plan.action("A8"), [fact("facts:pass-commerce-bzh-numerique")], tmp_path / "g.docx",
+    result = draft(plan, plan.action("A8"), [open_generic()], tmp_path / "g.docx",
                    templates=Templates(mine))
     text = check_docx(result.path)
     assert result.template == mine / "generique.docx"
@@ -199,14 +200,17 @@ def test_broken_user_templates_give_french_errors(plan, tmp_path):
     document.add_paragraph("{{ signataire_inconnu }}")
     document.save(str(mine / "generique.docx"))
     with pytest.raises(DraftError, match="generique.docx : variable inconnue « signataire_inconnu »"):
-        draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine))
+        draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine),
+              force=True)
     shutil.copy(SHIPPED_TEMPLATES / "generique.docx", mine / "generique.docx")
     (mine / "blocks" / "deliberation.j2").write_text("Ligne 1\n{% if %}\n", encoding="utf-8")
     with pytest.raises(DraftError, match="bloc de texte .*ligne 2"):
-        draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine))
+        draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine),
+              force=True)
     (mine / "blocks" / "deliberation.j2").write_text("{{ conseil_inconnu }}\n", encoding="utf-8")
     with pytest.raises(DraftError, match="deliberation.j2 : variable inconnue"):
-        draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine))
+        draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine),
+              force=True)
     with pytest.raises(DraftError, match="dossier de modèles introuvable"):
         Templates(tmp_path / "absent")
     assert not (tmp_path / "g.docx").exists()
@@ -235,7 +239,7 @@ def test_templates_are_built_by_the_committed_script(tmp_path):
     """The shipped .docx hold the tags the script writes (no hand edits lost on rebuild)."""
     for name in ("dsil-detr.docx", "feder.docx", "bdt.docx", "generique.docx"):
         text = docx_text(SHIPPED_TEMPLATES / name)
-        assert "{%p for element in manquants %}" in text and "{%tr for ligne in plan_financement %}" in text
+        assert "{%tr for paire in manquants_paires %}" in text and "{%tr for ligne in plan_financement %}" in text
 
 
 def test_safe_filenames():

@@ -53,3 +53,22 @@ def test_every_import_goes_through_the_aidenum_name():
                 continue
             offenders += [f"{path.relative_to(ROOT)}:{node.lineno} {head}" for head in heads if head in OLD_TOP_LEVEL]
     assert offenders == []
+def test_no_import_cycle_between_modules():
+    modules = _modules()
+    graph = {name: _imports(name, path, modules) for name, path in modules.items()}
+    # a package importing its own submodules (re-exports) is not a cycle between modules
+    graph = {name: {t for t in targets if not t.startswith(name + ".")} for name, targets in graph.items()}
+    cycles, state = [], {}
+
+    def visit(node, stack):
+        state[node] = "open"
+        for target in sorted(graph[node]):
+            if state.get(target) == "open":
+                cycles.append(stack[stack.index(target):] + [target])
+            elif target not in state:
+                visit(target, stack + [target])
+        state[node] = "done"
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert cycles == []

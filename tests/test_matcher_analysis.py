@@ -82,8 +82,11 @@ def test_stemming_is_light_not_snowball():
 def test_acronyms_and_digits_are_kept():
     assert analyze("THD ENT TNI SIG FEDER DETR") == ["thd", "ent", "tni", "sig", "feder", "detr"]
     assert analyze("4G 5G 2027") == ["4g", "5g", "2027"]
-    assert analyze("LEADER") == ["leader"]       # an acronym is never stemmed…
-    assert analyze("leader") == ["lead"]         # …the same word in lower case is
+    assert analyze("TNI") == ["tni"]             # a short acronym is never stemmed…
+    # …a longer word in capitals is a word typed in capitals (préfecture lists): stemmed like the
+    # same word in lower case, on both sides of the index
+    assert analyze("LEADER") == analyze("leader") == ["lead"]
+    assert analyze("RENOVATION ENERGETIQUE DE LA MAIRIE") == analyze("rénovation énergétique de la mairie")
 
 
 def test_hyphenated_compounds_index_parts_and_joined_form():

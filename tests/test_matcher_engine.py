@@ -173,11 +173,17 @@ def test_france_num_only_for_actions_relaying_to_businesses(matcher):
     assert any("à relayer auprès des entreprises" in w for w in hit.why)
 
 
-def test_relevance_floor_drops_unrelated_schemes(matcher):
+def test_relevance_floor_ranks_unrelated_schemes_last_and_says_so(matcher):
     assert matcher.match_action(collectivite(), action("Rénover la toiture du gymnase"), today=TODAY) == []
-    # « développer » is an intention: the cycling scheme shares no concept with this action
+    # « développer » is an intention: the cycling scheme shares no concept with this action; it
+    # is kept far below (RANKING.below_floor), after every scheme about the action, and says why
     results = matcher.match_action(collectivite(), action("Développer la médiation numérique"), today=TODAY)
-    assert "at:velo" not in [m.scheme.id for m in results]
+    ids = [m.scheme.id for m in results]
+    assert ids[-1] == "at:velo" and len(ids) > 1
+    velo = results[-1]
+    assert velo.why[0] == "Rapprochement faible : seulement « Développer » en commun avec l'action"
+    assert velo.score < 0.1 * results[0].score
+    assert not any(w.startswith("Rapprochement faible") for m in results[:-1] for w in m.why)
 
 
 def test_narrower_perimeter_first_on_ties(aidenum_home, referential):

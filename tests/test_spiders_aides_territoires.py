@@ -175,10 +175,33 @@ def test_expired_token_is_renewed_once(monkeypatch, referential, caplog):
                                    **token_request.cb_kwargs)
     assert retried.url == PAGE2 and retried.dont_filter
     assert retried.headers["Authorization"] == f"Bearer {spider.token}".encode()
-    # a second 401 is not retried forever
+    # a second 401 is not answered with another token: backoff 5, 10, 20 s, then a failed page
+    request, delays = retried, []
+    for _ in range(3):
+        [request] = spider.parse_page(file_response(PAGES / "aids-unexpected.json", PAGE2, status=401,
+                                                    request=request))
+        assert request.url == PAGE2 and request.dont_filter
+        delays.append(request.meta["aidenum_delay"])
+    assert delays == [5.0, 10.0, 20.0]
     assert list(spider.parse_page(file_response(PAGES / "aids-unexpected.json", PAGE2, status=401,
-                                                request=retried))) == []
+                                                request=request))) == []
     assert spider.crawler.stats.get_value("aidenum/auth_error") == "jeton refusé"
+    [failure] = report_for(spider.crawler).failures
+    assert failure.url == PAGE2 and failure.reason == "HTTP 401 après 3 nouvelles tentatives espacées"
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_busy_or_broken_api_is_retried_with_backoff(monkeypatch, referential, status):
+    spider = _spider(monkeypatch, referential)
+    request = _authenticated(spider)
+    [again] = spider.parse_page(file_response(PAGES / "aids-unexpected.json", PAGE1, status=status, request=request))
+    assert again.url == PAGE1 and again.meta["aidenum_delay"] == 5.0      # no new token for a 429/5xx
+    assert again.meta["handle_httpstatus_list"] and again.meta["dont_retry"]
+
+
+def test_perimeter_id_restricts_the_search(monkeypatch, referential):
+    spider = _spider(monkeypatch, referential, perimeter_id="71000")   # Drôme (perimeters_2023-01.csv: 71000-drome)
+    assert _authenticated(spider).url == f"{API}aids/?itemsPerPage=100&perimeter_id=71000"
 
 
 @pytest.mark.parametrize("start_url", ["http://127.0.0.1:8765/api", "http://127.0.0.1:8765/api/"])

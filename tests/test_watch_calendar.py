@@ -94,3 +94,35 @@ def test_uid_stable_per_plan_and_scheme(plan, deadlines):
 def test_no_deadline_no_calendar():
     with pytest.raises(ValueError, match="aucune échéance"):
         ics.build_calendar([], "k", "x")
+
+
+def test_no_past_deadline_and_no_past_reminder(plan, deadlines):
+    """Issue 12.3: a reminder that would fall today or before is brought forward to tomorrow,
+    or left out when the deadline is today; past deadlines are never written."""
+    found, _ = deadlines
+    today = dt.date(2025, 1, 25)      # at:anssi-parcours-cyber closes on 30/01: 5 days left
+    assert ics.reminder_days_for(dt.date(2025, 1, 30), today, 14) == 4
+    assert ics.reminder_days_for(dt.date(2025, 1, 26), today, 14) == 0
+    assert ics.reminder_days_for(dt.date(2025, 1, 25), today, 14) is None
+    assert ics.reminder_days_for(dt.date(2025, 3, 1), today, 14) == 14
+    parsed = icalendar.Calendar.from_ical(ics.build_calendar(found, plan_key(plan), "x", reminder_days=14,
+                                                             now=NOW, today=today))
+    for event in parsed.walk("VEVENT"):
+        start = event.decoded("DTSTART")
+        assert start >= today
+        for alarm in event.walk("VALARM"):
+            assert start + alarm.decoded("TRIGGER") > today
+
+
+def test_past_and_unbounded_deadlines_are_not_inscribed(plan, referential):
+    from watch_helpers import RUN1_AT, load_snapshot, week1
+    records = week1()
+    for record in records:
+        if record["id"] == "dsil:22-2025":
+            record["deadline"] = "9999-12-31"
+    catalogue = Catalogue()
+    load_snapshot(catalogue, records, RUN1_AT)
+    found, undated = ics.collect_deadlines(plan, catalogue, FakeMatcher(catalogue, referential), dt.date(2025, 1, 6))
+    assert "dsil:22-2025" in [s.id for s in undated]
+    assert all(d.scheme.deadline >= dt.date(2025, 1, 6) for d in found)
+    ics.build_calendar(found, plan_key(plan), "x", now=NOW)

@@ -45,7 +45,7 @@ def test_weekly_flow_sends_once(plan, smtp, aidenum_home, tmp_path):
     load_snapshot(catalogue, week1(), RUN1_AT)
     first = run("digest", plan, "--last-run", "--date", "2025-01-06", "--format", "markdown", "-o", str(tmp_path / "s1.md"))
     assert first.exit_code == 0, first.output
-    assert "Aucune veille précédente enregistrée pour ce plan : le résumé couvre les 7 derniers jours" in first.stderr
+    assert "Première veille pour ce plan : ce résumé sert de point de départ." in first.stderr
     assert (tmp_path / "s1.md").read_text(encoding="utf-8").startswith("# Veille des aides – Loudéac")
     [recorded] = next(iter(state(aidenum_home)["plans"].values()))["digests"]
     assert recorded["date"] == "2025-01-06"
@@ -169,7 +169,7 @@ def test_consultation_is_not_recorded_but_last_run_is(plan, aidenum_home):
     weekly = run("digest", plan, "--last-run", "--date", "2025-01-06")   # as deploy/weekly.sh does
     assert weekly.exit_code == 0 and weekly.stdout == result.stdout
     [recorded] = next(iter(state(aidenum_home)["plans"].values()))["digests"]
-    assert recorded["date"] == "2025-01-06" and recorded["since"] == "2024-12-30"
+    assert recorded["date"] == "2025-01-06" and recorded["since"] == "2025-01-06" and recorded["baseline"]
 
 
 def test_calendar_command(plan, tmp_path):
@@ -205,3 +205,104 @@ def test_help_in_french(command):
     result = run(command, "--help")
     assert result.exit_code == 0
     assert "PLAN" in result.output and ("Résumé" in result.output or "Calendrier" in result.output)
+
+
+# -- delivered once (issue 15.2) -------------------------------------------------------------------
+def _smtp_env(monkeypatch, port):
+    monkeypatch.setenv("AIDENUM_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("AIDENUM_SMTP_PORT", str(port))
+    monkeypatch.setenv("AIDENUM_SMTP_FROM", "veille@loudeac-communaute.bzh")
+
+
+def test_quit_error_after_acceptance_counts_as_sent(plan, aidenum_home, monkeypatch):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    controller, sink = loopback_smtp(on_quit="error")
+    try:
+        _smtp_env(monkeypatch, controller.port)
+        first = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+        assert first.exit_code == 0, first.output
+        assert f"Résumé envoyé à {TO}" in first.stderr
+        again = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+        assert again.exit_code == 0, again.output
+        assert f"Résumé déjà envoyé à {TO}" in again.stderr
+    finally:
+        controller.stop()
+    assert len(sink.envelopes) == 1
+
+
+def _hold_lock(home, seconds, held):
+    """Another digest holding the watch state's lock for ``seconds``."""
+    import threading
+
+    from aidenum.watch.state import locked_state
+
+    def hold():
+        with locked_state(home / "watch" / "state.json"):
+            held.set()
+            threading.Event().wait(seconds)
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    held.wait(5)
+    return thread
+
+
+def test_second_digest_waits_for_the_lock_then_sends(plan, smtp, aidenum_home):
+    import threading
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    held = threading.Event()
+    thread = _hold_lock(aidenum_home, 1.0, held)
+    result = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+    thread.join()
+    assert result.exit_code == 0, result.output
+    assert "Un autre résumé de veille est en cours d'envoi ou d'enregistrement : attente de sa fin…" in result.stderr
+    assert len(smtp.envelopes) == 1
+
+
+def test_lock_held_too_long_gives_up_in_french(plan, smtp, aidenum_home, monkeypatch):
+    import threading
+
+    from aidenum.watch import state as watch_state
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    monkeypatch.setattr(watch_state, "LOCK_WAIT_SECONDS", 0.5)
+    held = threading.Event()
+    thread = _hold_lock(aidenum_home, 2.0, held)
+    result = run("digest", plan, "--date", "2025-01-06", "--envoyer", "--a", TO)
+    thread.join()
+    assert result.exit_code == 1
+    assert "Erreur : un autre résumé de veille est en cours d'envoi ou d'enregistrement depuis plus de 1 s" in result.stderr
+    assert "rien n'a été envoyé" in result.stderr and "Traceback" not in result.output
+    assert smtp.envelopes == []
+
+
+def test_consultation_needs_no_lock(plan, aidenum_home, monkeypatch):
+    import threading
+
+    from aidenum.watch import state as watch_state
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    monkeypatch.setattr(watch_state, "LOCK_WAIT_SECONDS", 0.2)
+    held = threading.Event()
+    thread = _hold_lock(aidenum_home, 1.0, held)
+    result = run("digest", plan, "--date", "2025-01-06")
+    thread.join()
+    assert result.exit_code == 0 and "attente" not in result.stderr
+
+
+@pytest.mark.parametrize("command, extra", [("digest", []), ("calendar", ["-o", "echeances.ics"])])
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_without_bounds_are_french_errors(plan, command, extra, day):
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    result = run(command, plan, "--date", day, *extra)
+    assert result.exit_code == 1
+    assert f"Erreur : --date : date hors limites « {day} » (attendu entre le 01/01/2000 et le 31/12/2099)" in result.stderr
+
+
+def test_calendar_with_a_deadline_in_year_9999(plan, tmp_path):
+    records = week1()
+    for record in records:
+        record["deadline"] = "9999-12-31" if record["id"] == "dsil:22-2025" else record.get("deadline")
+    load_snapshot(Catalogue(), records, RUN1_AT)
+    result = run("calendar", plan, "-o", str(tmp_path / "e.ics"), "--date", "2025-01-06")
+    assert result.exit_code == 0, result.output
+    calendar = icalendar.Calendar.from_ical((tmp_path / "e.ics").read_bytes())
+    assert all(e.decoded("DTSTART").year < 9999 for e in calendar.walk("VEVENT"))

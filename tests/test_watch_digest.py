@@ -12,7 +12,7 @@ from aidenum.catalogue.store import Catalogue
 from aidenum.matcher.plan_readers import read_yaml
 from aidenum.watch import digest as digests
 from aidenum.watch import render
-from watch_helpers import DIGEST_DAY, PLAN_YAML, RUN1_AT, FakeMatcher, load_snapshot, load_two_weeks, week1
+from watch_helpers import DIGEST_DAY, PLAN_YAML, RUN1_AT, RUN2_AT, FakeMatcher, load_snapshot, load_two_weeks, week1
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_digest_shows_exactly_new_changed_closing_and_closed(plan, two_weeks, re
     reported = {i.scheme.id for a in digest.actions for i in a.items}
     # another territory (Ain), another beneficiary (associations only), nothing new, closed before
     assert not reported & {"dsil:01-2025", "feder:bzh-mediation-associations", "bdt:pret-long-terme", "at:cyber-2024"}
-    assert digest.counts() == {"new": 1, "changed": 2, "reopened": 0, "closing": 1, "closed": 2}
+    assert digest.counts() == {"new": 1, "changed": 2, "reopened": 0, "closing": 1, "closed": 2, "ineligible": 0}
     items = {i.scheme.id: i for a in digest.actions for i in a.items}
     assert [c.sentence for c in items["dsil:22-2025"].changes] == [
         "Date de clôture : 31/01/2025 → 28/02/2025",
@@ -92,11 +92,45 @@ def test_empty_digest_says_nothing_to_report(plan, referential):
     assert render.subject(digest).endswith("13/01/2025 : rien à signaler")
 
 
-def test_period_without_previous_digest_covers_seven_days(two_weeks):
+def test_first_digest_is_a_baseline(plan, two_weeks, referential):
+    """Issue 12.3: the first digest of a plan sets the starting point and says so; it does not
+    list the whole catalogue as new, only what closes soon."""
     period = digests.period_last_run(two_weeks, None, DIGEST_DAY)
-    assert period.since == dt.date(2025, 1, 6) and period.after_run is None
-    assert period.note == ("Aucune veille précédente enregistrée pour ce plan : le résumé couvre les 7 "
-                           "derniers jours (depuis le 06/01/2025).")
+    assert period.baseline and period.since == DIGEST_DAY
+    assert period.note.startswith("Première veille pour ce plan : ce résumé sert de point de départ.")
+    digest = build(plan, two_weeks, referential, period)
+    assert {i.category for a in digest.actions for i in a.items} == {"closing"}
+    assert digest.counts()["new"] == digest.counts()["changed"] == 0
+    record = digest.record()
+    assert record["baseline"] is True
+    assert "dsil:22-2025" in record["matched"]["A1"]
+    text = render.render(digest, "terminal")
+    assert "point de départ de la veille de ce plan" in text and "Première veille pour ce plan" in text
+
+
+def test_no_longer_eligible_is_reported(plan, referential):
+    """A scheme matched last time that the collectivité may no longer apply to (its territory
+    narrowed to another département) is reported « plus éligible », with the reason."""
+    catalogue = Catalogue()
+    load_snapshot(catalogue, week1(), RUN1_AT)
+    first = build(plan, catalogue, referential, digests.period_last_run(catalogue, None, dt.date(2025, 1, 6)),
+                  today=dt.date(2025, 1, 6))
+    assert "feder:bzh-numerique-pour-tous" in first.record()["matched"]["A2"]
+    moved = [dict(r, perimeter="DEP:35") if r["id"] == "feder:bzh-numerique-pour-tous" else r for r in week1()]
+    load_snapshot(catalogue, moved, RUN2_AT)
+    previous = first.record()
+    period = digests.period_last_run(catalogue, previous, DIGEST_DAY)
+    second = digests.build_digest(plan, catalogue, FakeMatcher(catalogue, referential), period, DIGEST_DAY,
+                                  perimeter_label=referential.label, previous=previous, referential=referential)
+    [item] = [i for a in second.actions for i in a.items if i.category == "ineligible"]
+    assert item.scheme.id == "feder:bzh-numerique-pour-tous"
+    assert item.reason.startswith("territoire ") and "hors de Loudéac" in item.reason
+    assert second.counts()["ineligible"] == 1
+    assert "1 plus éligible" in second.summary_fr()
+    text = render.render(second, "terminal")
+    assert "Plus éligibles pour la collectivité" in text and "plus éligible : territoire" in text
+    # merely ranked lower, or closed, is not « plus éligible »
+    assert not [i for a in first.actions for i in a.items if i.category == "ineligible"]
 
 
 def test_period_after_previous_digest_and_repeat(two_weeks):
@@ -157,6 +191,25 @@ def test_html_and_markdown_escape_scheme_text(plan, referential):
     assert "Numérique &amp; &lt;b&gt;cybersécurité&lt;/b&gt;" in html and "<b>" not in html
     markdown = render.render(digest, "markdown")
     assert r"Numérique & \<b\>cybersécurité\</b\> \[DSIL\] \*2025\*" in markdown
+
+
+@pytest.mark.parametrize("url, link", [
+    ("https://fr.wikipedia.org/wiki/DETR_(dotation)", "(https://fr.wikipedia.org/wiki/DETR_%28dotation%29)"),
+    ("https://www.exemple.fr/a)](javascript:alert(1)", "(https://www.exemple.fr/a%29]%28javascript:alert%281%29)"),
+    ("https://www.exemple.fr/é<x>", "(https://www.exemple.fr/%C3%A9%3Cx%3E)"),
+])
+def test_markdown_links_escape_their_address(plan, referential, url, link):
+    """Issue 15.10: a parenthesis, space or bracket in an address must not end the link."""
+    catalogue = Catalogue()
+    load_snapshot(catalogue, [dict(week1()[0], url=url, deadline="2025-01-20")], RUN1_AT)
+    digest = build(plan, catalogue, referential, digests.period_since(catalogue, dt.date(2025, 1, 7)))
+    markdown = render.render(digest, "markdown")
+    assert f"]{link} (`dsil:22-2025`)" in markdown
+
+
+def test_markdown_drops_links_that_are_not_web_addresses():
+    assert render.md_url("javascript:alert(1)") == ""
+    assert render.md_url("https://aides-territoires.beta.gouv.fr/aides/x/") == "https://aides-territoires.beta.gouv.fr/aides/x/"
 
 
 def test_unknown_format():

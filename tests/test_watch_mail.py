@@ -130,3 +130,16 @@ def test_bad_settings(env, expected):
 def test_default_port_follows_starttls():
     assert settings(None, AIDENUM_SMTP_PORT=None).port == 25
     assert settings(None, AIDENUM_SMTP_PORT=None, AIDENUM_SMTP_STARTTLS="oui").port == 587
+
+
+@pytest.mark.parametrize("on_quit", ["error", "reset"])
+def test_message_accepted_then_quit_fails_is_sent(on_quit):
+    """250 after DATA means delivered: a failing QUIT must not turn it into a failure (or the
+    next run would send it again)."""
+    controller, sink = loopback_smtp(on_quit=on_quit)
+    try:
+        refused = mail.send(message(), settings(controller.port))
+    finally:
+        controller.stop()
+    assert refused == {}
+    assert len(sink.envelopes) == 1

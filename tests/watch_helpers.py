@@ -186,10 +186,14 @@ class FakeMatcher:
 class SmtpSink:
     """Keeps every message the loopback server accepts (envelope + parsed message)."""
 
-    def __init__(self):
+    def __init__(self, data_delay: float = 0.0):
         self.envelopes = []
+        self.data_delay = data_delay
 
     async def handle_DATA(self, server, session, envelope):
+        if self.data_delay:
+            import asyncio
+            await asyncio.sleep(self.data_delay)
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
@@ -198,11 +202,14 @@ class SmtpSink:
         return [message_from_bytes(e.content, policy=policy.default) for e in self.envelopes]
 
 
-def loopback_smtp(users: dict[str, str] | None = None, refuse: set[str] | None = None):
+def loopback_smtp(users: dict[str, str] | None = None, refuse: set[str] | None = None,
+                  on_quit: str | None = None, data_delay: float = 0.0):
     """Start an aiosmtpd server on 127.0.0.1 and a free port; returns (controller, sink).
 
     ``users`` turns on AUTH (LOGIN/PLAIN, accepted without TLS since it is loopback);
-    ``refuse`` lists recipient addresses the server rejects with 550."""
+    ``refuse`` lists recipient addresses the server rejects with 550; ``on_quit`` makes QUIT
+    fail after the message was accepted: "error" answers 421, "reset" drops the connection;
+    ``data_delay`` seconds pass before the 250 after DATA (a slow server)."""
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
@@ -212,7 +219,16 @@ def loopback_smtp(users: dict[str, str] | None = None, refuse: set[str] | None =
             self.port = self.server.sockets[0].getsockname()[1]
             super()._trigger_server()
 
-    sink = SmtpSink()
+    sink = SmtpSink(data_delay)
+    if on_quit == "error":
+        async def handle_QUIT(server, session, envelope):
+            return "421 4.3.0 Service shutting down, closing transmission channel"
+        sink.handle_QUIT = handle_QUIT
+    elif on_quit == "reset":
+        async def handle_QUIT(server, session, envelope):
+            server.transport.abort()
+            return "221 Bye"
+        sink.handle_QUIT = handle_QUIT
     if refuse:
         async def handle_RCPT(server, session, envelope, address, rcpt_options):
             if address in refuse:

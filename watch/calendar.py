@@ -6,6 +6,10 @@ the plan and the scheme, so re-importing next week's file updates the events ins
 duplicating them; SEQUENCE grows with the scheme's stored versions so calendar applications
 accept the update. Serialisation (CRLF, 75-octet folding, escaping) is the icalendar
 library's.
+
+Nothing in the past is written: no deadline before today, and a reminder that would fall
+today or earlier is brought forward to tomorrow, or left out when the deadline is today. A
+deadline beyond ``LAST_DEADLINE`` (exports write 9999-12-31 for « no end ») is no deadline.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from aidenum.catalogue.formatting import date_fr
 
 PRODID = "-//aidenum//Echeances des aides//FR"
 DEFAULT_REMINDER_DAYS = 14
+LAST_DEADLINE = dt.date(2099, 12, 31)
 
 
 @dataclass
@@ -37,8 +42,10 @@ def collect_deadlines(plan, catalogue, matcher, today: dt.date, top: int = 20) -
             scheme = catalogue.get(match.scheme.id) or match.scheme
             if scheme.status(today) == "closed":
                 continue
-            if scheme.deadline is None:
+            if scheme.deadline is None or scheme.deadline > LAST_DEADLINE:
                 undated[scheme.id] = scheme
+                continue
+            if scheme.deadline < today:
                 continue
             entry = by_scheme.get(scheme.id)
             if entry is None:
@@ -54,12 +61,21 @@ def event_uid(plan_key: str, scheme_id: str) -> str:
     return f"{digest}@aidenum"
 
 
+def reminder_days_for(deadline: dt.date, today: dt.date, wanted: int) -> int | None:
+    """Days before ``deadline`` of its reminder: ``wanted``, or fewer so that the reminder falls
+    after today; None when even the deadline day's reminder would be past (deadline today)."""
+    days = min(wanted, (deadline - today).days - 1)
+    return days if days >= 0 else None
+
+
 def build_calendar(deadlines: list[Deadline], plan_key: str, collectivite: str,
-                   reminder_days: int = DEFAULT_REMINDER_DAYS, now: dt.datetime | None = None) -> bytes:
+                   reminder_days: int = DEFAULT_REMINDER_DAYS, now: dt.datetime | None = None,
+                   today: dt.date | None = None) -> bytes:
     """The .ics bytes; ``deadlines`` must not be empty (RFC 5545 wants one component at least)."""
     if not deadlines:
         raise ValueError("aucune échéance à inscrire au calendrier")
     stamp = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
+    today = today or stamp.date()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -67,11 +83,12 @@ def build_calendar(deadlines: list[Deadline], plan_key: str, collectivite: str,
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", f"Échéances des aides – {collectivite}")
     for entry in deadlines:
-        calendar.add_component(_event(entry, plan_key, reminder_days, stamp))
+        calendar.add_component(_event(entry, plan_key, reminder_days_for(entry.scheme.deadline, today, reminder_days),
+                                      stamp))
     return calendar.to_ical()
 
 
-def _event(entry: Deadline, plan_key: str, reminder_days: int, stamp: dt.datetime) -> Event:
+def _event(entry: Deadline, plan_key: str, reminder_days: int | None, stamp: dt.datetime) -> Event:
     scheme = entry.scheme
     event = Event()
     event.add("uid", event_uid(plan_key, scheme.id))
@@ -85,9 +102,12 @@ def _event(entry: Deadline, plan_key: str, reminder_days: int, stamp: dt.datetim
     if scheme.url:
         event.add("url", scheme.url)
     event.add("description", _description(entry))
+    if reminder_days is None:
+        return event
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("description", f"Dans {reminder_days} jours : clôture de « {scheme.title} »")
+    when = {0: "Aujourd'hui", 1: "Demain"}.get(reminder_days, f"Dans {reminder_days} jours")
+    alarm.add("description", f"{when} : clôture de « {scheme.title} »")
     alarm.add("trigger", dt.timedelta(days=-reminder_days))
     event.add_component(alarm)
     return event
@@ -107,3 +127,30 @@ def _description(entry: Deadline) -> str:
         lines.append(f"Dépôt du dossier : {scheme.application_url}")
     lines.append("Date à vérifier sur la page du dispositif avant de déposer le dossier.")
     return "\n".join(lines)
+
+
+def write_plan_calendar(plan, make_matcher, today: dt.date, output, reminder_days: int = DEFAULT_REMINDER_DAYS,
+                        top: int = 20) -> str:
+    """Write the .ics of ``plan``'s deadlines to ``output``; the French sentence saying what was written."""
+    from pathlib import Path
+
+    from .delivery import WatchError, check_day, open_catalogue
+    from .digest import plan_key
+    from aidenum.catalogue.files import atomic_write
+
+    check_day(today, "--date")
+    catalogue = open_catalogue()
+    try:
+        deadlines, undated = collect_deadlines(plan, catalogue, make_matcher(), today, top=top)
+    finally:
+        catalogue.close()
+    if not deadlines:
+        extra = f" ({len(undated)} dispositif(s) permanent(s) ou sans date limite)" if undated else ""
+        raise WatchError(f"aucun dispositif retenu pour ce plan n'a de date limite à venir{extra} : "
+                         "aucun fichier écrit")
+    data = build_calendar(deadlines, plan_key(plan), plan.collectivite.nom, reminder_days, today=today)
+    atomic_write(Path(output), data)
+    message = f"{len(deadlines)} échéance(s) écrite(s) dans {output}, rappel {reminder_days} jour(s) avant."
+    if undated:
+        message += f" {len(undated)} dispositif(s) permanent(s) ou sans date limite non inscrit(s)."
+    return message

@@ -1,15 +1,20 @@
 """Assemble the per-plan digest: for each action, the matched schemes that are new, changed,
-reopened, closing soon or closed over a period.
+reopened, closing soon or closed over a period, and those no longer open to the collectivité.
 
 Only schemes the matcher returns for the action are reported, so only schemes the
 collectivité may apply to and that fit the action. Each scheme appears once per action, in
 the first category that applies (closed, new, reopened, changed, closing soon); its days left
-are shown whatever the category.
+are shown whatever the category. A scheme matched for the action by the previous digest that
+the collectivité may no longer apply to (territory, beneficiaries, business-only: the hard
+filters of ``matcher.filters``) is reported « plus éligible » with the reason.
+
+The first digest of a plan is a baseline: nothing is listed as new or changed (everything
+would be), only what closes soon; it records what is matched so the next digest starts there.
 """
 from __future__ import annotations
 
 import contextlib
-
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -28,8 +33,8 @@ CATEGORIES = {
     "reopened": "Dispositifs rouverts",
     "closing": "Clôture dans moins de 30 jours",
     "closed": "Clôturés sur la période",
+    "ineligible": "Plus éligibles pour la collectivité",
 }
-DEFAULT_FALLBACK_DAYS = 7
 DEFAULT_TOP = 20
 
 
@@ -47,9 +52,12 @@ class Period:
     after_run: int | None = None
     previous_digest: str | None = None   # date of the previous digest, when there is one
     note: str = ""                       # what was assumed, said to the user
+    baseline: bool = False               # first digest of the plan: the starting point, no changes
 
     @property
     def label(self) -> str:
+        if self.baseline:
+            return "point de départ de la veille de ce plan"
         if self.previous_digest:
             return f"depuis la veille du {date_fr(self.previous_digest)}"
         return f"depuis le {date_fr(self.since)}"
@@ -64,7 +72,7 @@ class DigestItem:
     changes: list[FieldChange] = field(default_factory=list)
     days_left: int | None = None
     closing_soon: bool = False
-    reason: str = ""                 # why a scheme is reported closed
+    reason: str = ""                 # why a scheme is reported closed or no longer eligible
 
     @property
     def topics(self) -> list[str]:
@@ -76,6 +84,7 @@ class ActionDigest:
     id: str
     titre: str
     items: list[DigestItem] = field(default_factory=list)
+    matched: list[str] = field(default_factory=list)   # every scheme id the matcher returned
 
     def groups(self) -> list[tuple[str, str, list[DigestItem]]]:
         """(category, French heading, items) for the non-empty categories, in reading order."""
@@ -124,14 +133,16 @@ class Digest:
             return "rien à signaler"
         words = {"new": ("nouveau", "nouveaux"), "changed": ("modifié", "modifiés"),
                  "reopened": ("rouvert", "rouverts"), "closing": ("clôture proche", "clôtures proches"),
-                 "closed": ("clôturé", "clôturés")}
+                 "closed": ("clôturé", "clôturés"), "ineligible": ("plus éligible", "plus éligibles")}
         return ", ".join(f"{n} {words[k][n > 1]}" for k, n in self.counts().items() if n)
 
     def record(self) -> dict:
         """What the state keeps of a delivered digest (the next --last-run starts from it)."""
         return {"id": self.id, "date": self.today.isoformat(), "since": self.period.since.isoformat(),
+                "baseline": self.period.baseline,
                 "after_run": self.period.after_run, "until_run": self.period.until_run,
-                "generated_at": self.generated_at, "counts": self.counts()}
+                "generated_at": self.generated_at, "counts": self.counts(),
+                "matched": {a.id: a.matched for a in self.actions}}
 
 
 def plan_key(plan) -> str:
@@ -151,23 +162,24 @@ def period_since(catalogue, since: dt.date) -> Period:
     return Period(since=since, until_run=last_run_id(catalogue))
 
 
-def period_last_run(catalogue, previous: dict | None, today: dt.date,
-                    fallback_days: int = DEFAULT_FALLBACK_DAYS) -> Period:
+def period_last_run(catalogue, previous: dict | None, today: dt.date) -> Period:
     """Since the previous delivered digest of this plan.
 
     A digest asked again the same day with no new catalogue run is the same digest (same
     period), so a job run twice does not produce a second, different one. With no previous
-    digest the last ``fallback_days`` days are used, and said."""
+    digest this one is the baseline (and says so)."""
     until = last_run_id(catalogue)
     if previous is None:
-        since = today - dt.timedelta(days=fallback_days)
-        note = (f"Aucune veille précédente enregistrée pour ce plan : le résumé couvre les {fallback_days} "
-                f"derniers jours (depuis le {date_fr(since)}).")
-        return Period(since=since, until_run=until, note=note)
+        note = ("Première veille pour ce plan : ce résumé sert de point de départ. Les dispositifs "
+                "déjà au catalogue ne sont pas présentés comme nouveaux ; les changements seront "
+                "signalés à partir du prochain résumé.")
+        return Period(since=today, until_run=until, after_run=until, note=note, baseline=True)
     if previous["until_run"] == until and previous["date"] == today.isoformat():
+        again = "Aucune nouvelle collecte depuis le résumé de ce jour : même résumé."
+        if previous.get("baseline"):
+            return dataclasses.replace(period_last_run(catalogue, None, today), note=again)
         return Period(since=dt.date.fromisoformat(previous["since"]), until_run=until,
-                      after_run=previous["after_run"], previous_digest=_previous_of(previous),
-                      note="Aucune nouvelle collecte depuis le résumé de ce jour : même résumé.")
+                      after_run=previous["after_run"], previous_digest=_previous_of(previous), note=again)
     return Period(since=dt.date.fromisoformat(previous["date"]), until_run=until,
                   after_run=previous["until_run"], previous_digest=previous["date"])
 
@@ -178,10 +190,19 @@ def _previous_of(record: dict) -> str | None:
 
 # -- assembly ------------------------------------------------------------------------------------
 def build_digest(plan, catalogue, matcher: MatcherLike, period: Period, today: dt.date,
-                 top: int = DEFAULT_TOP, perimeter_label=None, progress=None) -> Digest:
-    """The digest of ``plan`` for ``period``; ``progress`` wraps the action loop (a bar)."""
-    rows = catalogue.changes_since("" if period.after_run is not None else period.since.isoformat())
-    events = catalogue_events([r for r in rows if r[3] <= period.until_run], after_run=period.after_run)
+                 top: int = DEFAULT_TOP, perimeter_label=None, progress=None,
+                 previous: dict | None = None, referential=None) -> Digest:
+    """The digest of ``plan`` for ``period``; ``progress`` wraps the action loop (a bar).
+
+    ``previous`` is the record of the previous digest of this plan: the schemes it matched
+    that are no longer open to the collectivité are reported « plus éligible » (``referential``
+    is the territory referential of the filters)."""
+    if period.baseline:
+        events = {}
+    else:
+        rows = catalogue.changes_since("" if period.after_run is not None else period.since.isoformat())
+        events = catalogue_events([r for r in rows if r[3] <= period.until_run], after_run=period.after_run)
+    before = (previous or {}).get("matched") or {}
     actions_out = []
     iterate = progress(plan.actions) if progress else contextlib.nullcontext(plan.actions)
     with iterate as actions:
@@ -190,16 +211,39 @@ def build_digest(plan, catalogue, matcher: MatcherLike, period: Period, today: d
             matches = matcher.match_action(plan.collectivite, action, top=top, include_closed=True, today=today)
             for match in matches:
                 scheme = catalogue.get(match.scheme.id) or match.scheme
+                entry.matched.append(scheme.id)
                 item = _classify(scheme, events.get(scheme.id), period, today, catalogue, perimeter_label)
                 if item is None:
                     continue
                 item.score = getattr(match, "score", None)
                 item.why = _why_text(getattr(match, "why", ""))
                 entry.items.append(item)
+            dropped = [i for i in before.get(action.id, []) if i not in set(entry.matched)]
+            if dropped and referential is not None:
+                entry.items += _no_longer_eligible(dropped, plan.collectivite, action, catalogue, referential, today)
             entry.items.sort(key=_item_order)
             actions_out.append(entry)
     return Digest(plan_key(plan), plan.collectivite.nom, today, period, actions_out,
                   dt.datetime.now().replace(microsecond=0).isoformat())
+
+
+def _no_longer_eligible(scheme_ids, collectivite, action, catalogue, referential, today) -> list[DigestItem]:
+    """Schemes matched last time that the hard filters now exclude (a scheme merely ranked
+    lower this week is not news)."""
+    from aidenum.matcher.filters import Applicant, check, relays_to_businesses
+
+    applicant = Applicant.from_collectivite(collectivite)
+    relay = relays_to_businesses(getattr(action, "text", "") or "")
+    items = []
+    for scheme_id in scheme_ids:
+        scheme = catalogue.get(scheme_id)
+        if scheme is None:
+            continue
+        verdict = check(scheme, applicant, referential, today, include_closed=True, relay=relay)
+        if not verdict.ok:
+            items.append(DigestItem(scheme, "ineligible", days_left=scheme.days_left(today),
+                                    reason=verdict.reason.removeprefix("exclue : ")))
+    return items
 
 
 def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, perimeter_label) -> DigestItem | None:

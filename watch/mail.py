@@ -86,23 +86,15 @@ def send(message: EmailMessage, settings: SmtpSettings) -> dict[str, str]:
     """Deliver ``message``; raise MailError (French) when nobody received it.
 
     Returns the recipients the server refused while accepting the others (address -> reply),
-    so the caller records as sent only those who did receive it."""
+    so the caller records as sent only those who did receive it. Once the server has accepted
+    the message (250 after DATA) it is sent: a QUIT that fails afterwards (error reply, reset,
+    timeout) changes nothing, or the next run would send it a second time."""
     where = f"{settings.host}:{settings.port}"
+    smtp = None
     try:
-        with smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_SECONDS) as smtp:
-            smtp.ehlo()
-            if settings.starttls:
-                if not smtp.has_extn("starttls"):
-                    raise MailError(f"le serveur SMTP {where} ne propose pas STARTTLS ; "
-                                    "mettez AIDENUM_SMTP_STARTTLS=non ou changez de port")
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
-            if settings.user:
-                if not smtp.has_extn("auth"):
-                    raise MailError(f"le serveur SMTP {where} n'accepte pas d'identification "
-                                    "(AUTH) ; retirez AIDENUM_SMTP_USER/AIDENUM_SMTP_PASSWORD ou activez STARTTLS")
-                smtp.login(settings.user, settings.password)
-            refused = smtp.send_message(message)
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=TIMEOUT_SECONDS)
+        refused = _transmit(smtp, message, settings, where)
+        _quit_quietly(smtp)
     except MailError:
         raise
     except smtplib.SMTPAuthenticationError:
@@ -123,5 +115,32 @@ def send(message: EmailMessage, settings: SmtpSettings) -> dict[str, str]:
                         "vérifiez AIDENUM_SMTP_HOST et AIDENUM_SMTP_PORT)") from None
     except (smtplib.SMTPException, OSError) as error:
         raise MailError(f"échec de l'envoi par {where} : {error}") from None
+    finally:
+        if smtp is not None:
+            smtp.close()   # after an error, no QUIT: the session is already broken or refused
     return {address: f"{code} {reply.decode('utf-8', 'replace') if isinstance(reply, bytes) else reply}"
             for address, (code, reply) in (refused or {}).items()}
+
+
+def _transmit(smtp: smtplib.SMTP, message: EmailMessage, settings: SmtpSettings, where: str) -> dict:
+    smtp.ehlo()
+    if settings.starttls:
+        if not smtp.has_extn("starttls"):
+            raise MailError(f"le serveur SMTP {where} ne propose pas STARTTLS ; "
+                            "mettez AIDENUM_SMTP_STARTTLS=non ou changez de port")
+        smtp.starttls(context=ssl.create_default_context())
+        smtp.ehlo()
+    if settings.user:
+        if not smtp.has_extn("auth"):
+            raise MailError(f"le serveur SMTP {where} n'accepte pas d'identification "
+                            "(AUTH) ; retirez AIDENUM_SMTP_USER/AIDENUM_SMTP_PASSWORD ou activez STARTTLS")
+        smtp.login(settings.user, settings.password)
+    return smtp.send_message(message)
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    """End the session; whatever the server says to QUIT, the message's fate is already known."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

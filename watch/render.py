@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import quote
 from pathlib import Path
 
 import jinja2
@@ -28,6 +29,8 @@ def deadline_text(item) -> str:
     scheme = item.scheme
     if item.category == "closed":
         return f"clôturé : {item.reason}"
+    if item.category == "ineligible":
+        return f"plus éligible : {item.reason}"
     if scheme.deadline is None:
         return "permanent" if scheme.recurrence == "ongoing" else "sans date limite connue"
     days = item.days_left
@@ -47,12 +50,25 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
+# Characters left as they are in a link destination; everything else (spaces, parentheses,
+# angle brackets, backslashes, quotes, non-ASCII) is percent-encoded so it cannot end the link.
+_URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"
+
+
+def md_url(url: str) -> str:
+    """An http(s) address as a Markdown link destination; "" for anything else (javascript:…)."""
+    url = str(url or "").strip()
+    if not re.match(r"^https?://", url, re.IGNORECASE):
+        return ""
+    return quote(url, safe=_URL_SAFE)
+
+
 @lru_cache(maxsize=2)
 def _environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=html,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(fr_date=fr_date, deadline=deadline_text, shorten=shorten, md=md_escape)
+    env.filters.update(fr_date=fr_date, deadline=deadline_text, shorten=shorten, md=md_escape, md_url=md_url)
     return env
 
 

@@ -2,10 +2,18 @@
 
 Kept in ``$AIDENUM_HOME/watch/state.json`` (the catalogue's tables are not altered). Written
 atomically (temporary file + rename), so an interrupted run leaves the previous state intact.
+A run that will write it first takes ``locked_state`` (an fcntl lock on ``state.json.lock``),
+so two digests at once do not both send the same e-mail: the second waits for the first.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
+import math
+import os
+import time
 from pathlib import Path
 
 from aidenum.catalogue.files import atomic_write
@@ -13,6 +21,51 @@ from aidenum.catalogue.store import home
 
 STATE_VERSION = 1
 KEEP_DIGESTS = 200  # per plan: about four years of weekly digests
+# How long a second digest waits for the first: building a digest takes seconds (a minute when
+# the search index is rebuilt first) and each SMTP step times out after 20 s.
+LOCK_WAIT_SECONDS = 180.0
+LOCK_POLL_SECONDS = 0.2
+
+
+def default_path() -> Path:
+    return home() / "watch" / "state.json"
+
+
+@contextlib.contextmanager
+def locked_state(path: Path | str | None = None, on_wait=None, wait_seconds: float | None = None):
+    """Hold the exclusive lock of the state at ``path`` (yielded); wait for another holder up to
+    ``wait_seconds`` (``on_wait`` is told once, in French), then give up with a StateError."""
+    path = Path(path) if path else default_path()
+    wait_seconds = LOCK_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a")
+    except OSError as error:
+        raise StateError(f"{lock_path} : verrou de la veille impossible à créer ({os.strerror(error.errno)}) ; "
+                         "vérifiez les droits d'écriture sur ce dossier") from None
+    try:
+        deadline = time.monotonic() + wait_seconds
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if time.monotonic() >= deadline:
+                raise StateError(f"un autre résumé de veille est en cours d'envoi ou d'enregistrement "
+                                 f"depuis plus de {math.ceil(wait_seconds)} s (verrou {lock_path}) : rien n'a été "
+                                 "envoyé ; réessayez plus tard")
+            if not told and on_wait is not None:
+                on_wait("Un autre résumé de veille est en cours d'envoi ou d'enregistrement : "
+                        "attente de sa fin…")
+                told = True
+            time.sleep(LOCK_POLL_SECONDS)
+        yield path
+    finally:
+        handle.close()   # closing the file releases the lock
 
 
 class StateError(ValueError):
@@ -21,7 +74,7 @@ class StateError(ValueError):
 
 class WatchState:
     def __init__(self, path: Path | str | None = None):
-        self.path = Path(path) if path else home() / "watch" / "state.json"
+        self.path = Path(path) if path else default_path()
         self.data = self._load()
 
     def _load(self) -> dict:

@@ -17,6 +17,7 @@ import scrapy
 from aidenum.catalogue.normalise import clean_text, find_amounts, find_dates, strip_tracking
 from aidenum.catalogue.formatting import MONTHS, MONTHS_FR, fold
 
+from ..limits import NEXT_PAGE
 from .base import SchemeSpider
 
 COLLECTIVITES = ["commune", "epci", "department", "region"]
@@ -46,10 +47,14 @@ _CEILING_RE = re.compile(r"(jusqu'a|plafonnee?s? a|dans la limite de|au maximum|
 
 
 class BanqueDesTerritoiresSpider(SchemeSpider):
-    name = "banque_des_territoires"
+    name = "bdt"
     source = "bdt"
     default_start_urls = ["https://www.banquedesterritoires.fr/dispositifs-nationaux"]
     allowed_domains = ["banquedesterritoires.fr", "caissedesdepots.fr"]
+    # The /dispositifs-nationaux listing has 2 pages of cards (7 cards in the saved 2024 copy,
+    # tests/files/banque_des_territoires) and each card one page: a whole crawl reads about 10
+    # pages. Bounds at 30x that; each listing page is one link deeper than the previous one.
+    custom_settings = {"CLOSESPIDER_PAGECOUNT": 300, "CLOSESPIDER_TIMEOUT": 20 * 60, "DEPTH_LIMIT": 20}
 
     def __init__(self, start_url: str | None = None, *args, **kwargs):
         super().__init__(start_url, *args, **kwargs)
@@ -76,7 +81,7 @@ class BanqueDesTerritoiresSpider(SchemeSpider):
                          "listing_url": response.url}})
         next_page = response.css(".pager__item--next a::attr(href), a[rel=next]::attr(href)").get()
         if next_page:
-            yield response.follow(strip_tracking(next_page.strip()), callback=self.parse)
+            yield response.follow(strip_tracking(next_page.strip()), callback=self.parse, meta={NEXT_PAGE: True})
 
     # -- one scheme page -----------------------------------------------------------------------
     def parse_scheme(self, response, card: dict | None = None):

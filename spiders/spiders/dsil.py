@@ -61,6 +61,10 @@ _PLACE_RE = re.compile(r"(?<![\w'’-])(?=([A-ZÉÈ][\w'’-]+(?:[ -](?:et|de|du
 class DsilSpider(SchemeSpider):
     name = "dsil"
     source = "dsil"
+    # Three start pages; a préfecture listing links to a few DSIL/DETR pages, which may list
+    # the year's campaign pages: 2 links deep at most. 101 départements' pages would be about
+    # 300 pages, the page bound; at the polite 1 page/s that is 5 min, the time bound 4x that.
+    custom_settings = {"CLOSESPIDER_PAGECOUNT": 300, "CLOSESPIDER_TIMEOUT": 20 * 60, "DEPTH_LIMIT": 3}
     default_start_urls = [
         "https://www.demarches-simplifiees.fr/commencer/dotations-etat-investissement-local",
         "https://www.lot.gouv.fr/dotation-de-soutien-a-l-investissement-local-dsil-r4442.html",

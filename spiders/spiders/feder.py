@@ -92,6 +92,10 @@ def site_for(url: str, site_name: str = "") -> Site | None:
 class FederSpider(SchemeSpider):
     name = "feder"
     source = "feder"
+    # Four listings, each linking to its région's sheets, and a sheet is never a listing: one
+    # link deep (2 leaves room for a listing's own second page). 500 pages allows 125 sheets a
+    # site; 30 min is that many pages at 1 page/s with the autothrottle slowing down 3x.
+    custom_settings = {"CLOSESPIDER_PAGECOUNT": 500, "CLOSESPIDER_TIMEOUT": 30 * 60, "DEPTH_LIMIT": 2}
     default_start_urls = [
         "https://europe.bzh/aides/",
         "https://europe-en-alsace.eu/mesures/",

@@ -16,6 +16,7 @@ import scrapy
 from aidenum.catalogue.normalise import clean_text, find_amounts, find_dates, strip_tracking
 from aidenum.catalogue.vocabularies import fold
 
+from ..limits import NEXT_PAGE
 from .base import SchemeSpider
 
 _FICHE_PATH = re.compile(r"/aides-financieres/[^/?#]+/?$")
@@ -28,10 +29,13 @@ _AMOUNT_CUES = re.compile(r"montant|jusqu'a|plafon|cheque|forfaitaire|d'une vale
 
 
 class FranceNumSpider(SchemeSpider):
-    name = "france_num"
+    name = "francenum"
     source = "francenum"
     default_start_urls = ["https://www.francenum.gouv.fr/aides-financieres"]
     allowed_domains = ["francenum.gouv.fr"]
+    # The « aides financières » listing shows 20 cards a page (saved copy, tests/files/france_num)
+    # over 2 to 3 pages: about 60 fiches, 65 pages for a whole crawl. Bounds at about 5x that.
+    custom_settings = {"CLOSESPIDER_PAGECOUNT": 300, "CLOSESPIDER_TIMEOUT": 20 * 60, "DEPTH_LIMIT": 20}
 
     def __init__(self, start_url: str | None = None, *args, **kwargs):
         super().__init__(start_url, *args, **kwargs)
@@ -51,7 +55,7 @@ class FranceNumSpider(SchemeSpider):
             yield scrapy.Request(url, callback=self.parse_fiche)
         next_page = response.css("a.fr-pagination__link--next::attr(href), a[rel=next]::attr(href)").get()
         if next_page:
-            yield response.follow(strip_tracking(next_page.strip()), callback=self.parse)
+            yield response.follow(strip_tracking(next_page.strip()), callback=self.parse, meta={NEXT_PAGE: True})
 
     # -- one fiche -----------------------------------------------------------------------------
     def parse_fiche(self, response):
