@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Iterable
 
-from aidenum.catalogue.formatting import NBSP, amount_fr, month_year_fr, parse_month, percent_fr
+from aidenum.catalogue.formatting import MONTHS_FR, NBSP, amount_fr, month_year_fr, parse_month, percent_fr  # noqa: F401 (MONTHS_FR re-exported for ds_form)
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
