@@ -11,7 +11,7 @@ from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
 
 from .common import UserError, progress, user_errors
-from .options import format_option
+from .options import date_option, format_option, reference_day
 
 MAX_REJECTIONS_SHOWN = 20
 french_help = click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
@@ -246,7 +246,7 @@ def _cut(text: str, width: int) -> str:
                    "(« Mende », « 48095 », « 200069193 », « Lozère », « Occitanie »).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table pour lire, json pour un autre programme.")
-@click.option("--date", "date_", metavar="AAAA-MM-JJ", help="Date de référence (par défaut : aujourd'hui).")
+@date_option()
 @user_errors
 def coverage_command(territoire, fmt, date_):
     """Dire quels grands dispositifs (DETR, DSIL, DSID, FEDER, FIPD…) le catalogue offre à une
@@ -258,13 +258,10 @@ def coverage_command(territoire, fmt, date_):
       aidenum catalogue couverture --territoire 200069193
       aidenum catalogue couverture --territoire "Ain" --format json
     """
-    import datetime as dt
-
     from aidenum.catalogue import coverage, territory
     from aidenum.catalogue.store import Catalogue
-    from .match import _today
 
-    today = _today(date_) if date_ else dt.date.today()
+    today = reference_day(date_)
     referential = territory.load()
     try:
         applicant = coverage.applicant_for_territory(territoire, referential)

@@ -19,7 +19,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from aidenum.catalogue.paths import shipped
 
 from .context import FORM_URL, MARKER_RE, clean, marker
-from .financing import MONTHS_FR, FinancingPlan, format_rate, parse_month
+from aidenum.catalogue.formatting import MONTHS_FR, parse_month
+
+from .financing import FinancingPlan, format_rate
 
 FORM_PATH = shipped("data", "forms", "detr-dsil-form.json")
 CATEGORIES_PATH = shipped("data", "forms", "detr-categories-prioritaires.csv")

@@ -24,7 +24,7 @@ def test_a_block_cannot_reach_python_internals(mine, tmp_path):
     plan = example_plan()
     (mine / "blocks" / "deliberation.j2").write_text(ESCAPE + "\n", encoding="utf-8")
     with pytest.raises(DraftError, match="deliberation.j2 : opération interdite dans un modèle"):
-        render_draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine))
+        render_draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine), force=True)
     assert not (tmp_path / "g.docx").exists()
 
 
@@ -34,5 +34,5 @@ def test_a_word_template_cannot_reach_python_internals(mine, tmp_path):
     document.add_paragraph(ESCAPE)
     document.save(str(mine / "generique.docx"))
     with pytest.raises(DraftError, match="generique.docx : opération interdite dans un modèle"):
-        render_draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine))
+        render_draft(plan, plan.action("A8"), [fact("facts:mednum01")], tmp_path / "g.docx", templates=Templates(mine), force=True)
     assert not (tmp_path / "g.docx").exists()
