@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from aidenum.catalogue.paths import shipped
 
-from .context import FORM_URL, MARKER_RE, clean, marker
+from .markers import FORM_URL, MARKER_RE, clean, marker
 from aidenum.catalogue.formatting import MONTHS_FR, parse_month
 
 from .financing import FinancingPlan, format_rate

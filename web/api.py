@@ -14,7 +14,7 @@ from flask import Blueprint, g, render_template, request, url_for
 from aidenum.matcher.report import match_dict
 
 from . import planio
-from .app import fail
+from .errors import fail
 from .services import MatchFilters
 
 api = Blueprint("api", __name__)
@@ -91,7 +91,7 @@ def _plan_action(plan_id: int, action_id: str):
 
 @api.get("/plans/<int:plan_id>/actions/<path:action_id>/correspondances")
 def matches(plan_id: int, action_id: str):
-    from .views import match_filters
+    from .views import match_filters  # noqa: the views module registers pages at import
     plan, action = _plan_action(plan_id, action_id)
     today = dt.date.today()
     top = min(max(request.args.get("top", 15, type=int) or 15, 1), MAX_TOP)

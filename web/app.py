@@ -5,6 +5,8 @@ the tests drive with Flask's test client.
 """
 from __future__ import annotations
 
+from .errors import fail  # noqa: F401 (re-exported for the views)
+
 import logging
 import secrets
 from pathlib import Path
@@ -133,9 +135,3 @@ def _error_page(code: int, title: str, text: str):
     return render_template("erreur.html", code=code, titre=title, texte=text), code
 
 
-def fail(code: int, message: str):
-    """Abort with a French message shown on the error page (or in the API's JSON)."""
-    from werkzeug.exceptions import InternalServerError, default_exceptions
-    error = default_exceptions.get(code, InternalServerError)()
-    error.aidenum_message = message
-    raise error

@@ -14,7 +14,7 @@ from aidenum.catalogue.vocabularies import AID_TYPES
 from aidenum.drafting.render import safe_filename
 
 from . import planio, security
-from .app import fail
+from .errors import fail
 from .services import FAMILY_LABELS, MatchFilters, has_module
 
 LOG = logging.getLogger("aidenum.web")
