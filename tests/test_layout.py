@@ -22,10 +22,14 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
-    """aidenum modules that ``name`` imports, at any depth of its code."""
+    """aidenum modules that ``name`` imports when it is itself imported (module-level statements;
+    imports deferred inside functions are start-up choices, reported in the README as known lazy
+    back-references rather than counted here)."""
     is_package = path.name == "__init__.py"
     targets = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom, ast.If, ast.Try))]
+    for node in (inner for statement in top_level for inner in ast.walk(statement)):
         if isinstance(node, ast.Import):
             candidates = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
