@@ -119,7 +119,7 @@ def test_an_unusable_lock_is_not_reported_as_a_concurrent_run(stub, aidenum_home
     else:
         lock = tmp_path / "dossier"
         lock.mkdir()
-    result = run_weekly(dict(stub, AIDENUM_LOCK=str(lock)), aidenum_home)
+    result = run_weekly(dict(stub, AIDENUM_LOCK=str(lock), LANGUAGE="", LC_ALL="C.UTF-8"), aidenum_home)
     assert result.returncode == 73, result.stderr
     assert f"aidenum : verrou {lock} impossible à créer ou à ouvrir en écriture ({reason})" in result.stderr
     assert "déjà en cours" not in result.stderr
