@@ -50,9 +50,22 @@ def build_settings(home: Path, cache: bool, overrides: dict[str, str]):
     return settings
 
 
-def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: dict) -> None:
-    """Run every spider in one process: the sources together, then the aggregators."""
+# Exit code of a crawl the user interrupted (128 + SIGINT, what shells report for a Ctrl-C).
+INTERRUPTED_EXIT_CODE = 130
+STOPPING_FR = ("Interruption demandée : arrêt après les pages en cours, qui seront enregistrées "
+               "(Ctrl-C une seconde fois pour quitter sans enregistrer).")
+
+
+def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: dict) -> int:
+    """Run every spider in one process: the sources together, then the aggregators.
+
+    Returns how many times the user interrupted it (Ctrl-C or SIGTERM). The first interruption
+    stops every spider gracefully (each stores the pages it read as a partial run, the aggregators
+    not yet started do not start); the second stops the reactor at once (a source not yet stored
+    leaves its catalogue unchanged: a store is one transaction).
+    """
     import asyncio
+    import signal
 
     from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.utils.defer import deferred_from_coro
@@ -62,26 +75,44 @@ def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: di
 
     first = [n for n in names if n not in aggregators]
     last = [n for n in names if n in aggregators]
+    interrupts: list[int] = []
 
     async def crawl_all():
         if first:
             await asyncio.gather(*(process.crawl(n, **spider_args) for n in first), return_exceptions=True)
         for name in last:
+            if interrupts:
+                break
             try:
                 await process.crawl(name, **spider_args)
             except Exception:  # already logged by Scrapy; the missing status file tells the user
                 pass
 
-    def stop(_):
-        # after a Ctrl-C Scrapy stops the reactor too: a second stop() raises ReactorNotRunning
+    def stop(_=None):
         from twisted.internet.error import ReactorNotRunning
         try:
             reactor.stop()
-        except ReactorNotRunning:
+        except ReactorNotRunning:  # already stopping: a second stop is not an error
             pass
 
-    reactor.callWhenRunning(lambda: deferred_from_coro(crawl_all()).addBoth(stop))
-    process.start(stop_after_crawl=False)
+    def graceful_stop():
+        click.echo(STOPPING_FR, err=True)
+        deferred_from_coro(process.stop())
+
+    def on_signal(signum, _frame):
+        # no I/O here (the interrupted code may be writing to the same stream): the reactor does it
+        interrupts.append(signum)
+        reactor.callFromThread(graceful_stop if len(interrupts) == 1 else stop)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        reactor.callWhenRunning(lambda: deferred_from_coro(crawl_all()).addBoth(stop))
+        # Scrapy's own handlers would stop the reactor behind our back; ours above do the same job
+        process.start(stop_after_crawl=False, install_signal_handlers=False)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return len(interrupts)
 
 
 @click.command("crawl")
@@ -103,6 +134,13 @@ def crawl(sources, start_url, cache, list_only, overrides):
     fiches trouvées, nouvelles / modifiées / inchangées / clôturées, erreurs par champ et
     erreurs HTTP. Une source en échec ou partielle ne clôture aucune de ses fiches ; les
     autres sources sont enregistrées quand même. Code de sortie 1 si une source échoue.
+
+    \b
+    Chaque source a ses limites (pages, durée, profondeur) : une collecte arrêtée par
+    l'une d'elles est partielle et le compte rendu nomme la limite. Un Ctrl-C arrête la
+    collecte après les pages en cours, qui sont enregistrées comme collecte partielle
+    (rien n'est clôturé) ; un second Ctrl-C quitte aussitôt sans enregistrer la source
+    en cours. Code de sortie 130 après un Ctrl-C.
 
     \b
     Exemples :
@@ -137,23 +175,32 @@ def crawl(sources, start_url, cache, list_only, overrides):
 
     click.echo(f"Collecte de {len(names)} source(s) : {', '.join(names)}…", err=True)
     aggregators = {n for n in names if getattr(loader.load(n), "source", "") == AGGREGATOR_SOURCE}
-    run_crawl(names, aggregators, settings, {"start_url": start_url} if start_url else {})
+    interrupts = run_crawl(names, aggregators, settings, {"start_url": start_url} if start_url else {})
 
-    failed, interrupted = [], False
+    failed, unrecorded = [], []
     for name in names:
         report = read_status(home, name)
-        if report is None:
+        if report is None and interrupts:
+            unrecorded.append(name)
+            report = CrawlReport(spider=name, status="failed",
+                                 message="non enregistrée : collecte interrompue (Ctrl-C) avant la fin de cette "
+                                         "source ; le catalogue de cette source est inchangé.")
+        elif report is None:
             report = CrawlReport(spider=name, status="failed",
                                  message="échec : la source n'a pas pu démarrer ou s'est arrêtée brutalement ; "
                                          "le catalogue de cette source est inchangé.")
-        interrupted = interrupted or report.finish_reason == "shutdown"
         click.echo(render_fr(report))
         if not report.ok:
             failed.append(name)
     click.echo(f"Journal détaillé : {settings.get('LOG_FILE')}")
     sys.stdout.flush()
-    if interrupted:
-        click.echo("Collecte interrompue (Ctrl-C) : les pages déjà lues sont enregistrées comme collecte "
-                   "partielle, aucune fiche n'a été clôturée.", err=True)
+    if interrupts:
+        if len(unrecorded) < len(names):
+            click.echo("Collecte interrompue (Ctrl-C) : les pages déjà lues sont enregistrées comme collecte "
+                       "partielle, aucune fiche n'a été clôturée.", err=True)
+        if unrecorded:
+            click.echo(f"Collecte arrêtée avant l'enregistrement de : {', '.join(unrecorded)} ; le catalogue "
+                       "de ces sources est inchangé.", err=True)
+        raise click.exceptions.Exit(INTERRUPTED_EXIT_CODE)
     if failed:
         raise UserError(f"{len(failed)} source(s) en échec ou partielle(s) : {', '.join(failed)}")

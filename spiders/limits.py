@@ -50,8 +50,9 @@ def describe_close_reason(reason: str, settings) -> str:
         return (f"limite de {settings.getint('CLOSESPIDER_PAGECOUNT')} pages atteinte "
                 "(CLOSESPIDER_PAGECOUNT)")
     if reason == "closespider_timeout":
-        minutes = settings.getfloat("CLOSESPIDER_TIMEOUT") / 60
-        return f"durée maximale de {minutes:g} min atteinte (CLOSESPIDER_TIMEOUT)"
+        seconds = settings.getfloat("CLOSESPIDER_TIMEOUT")
+        duration = f"{seconds:g} s" if seconds < 60 else f"{seconds / 60:g} min"
+        return f"durée maximale de {duration} atteinte (CLOSESPIDER_TIMEOUT)"
     if reason == "closespider_itemcount":
         return f"limite de {settings.getint('CLOSESPIDER_ITEMCOUNT')} fiches atteinte (CLOSESPIDER_ITEMCOUNT)"
     if reason == "closespider_errorcount":
@@ -80,6 +81,13 @@ def describe_ignored(exception: IgnoreRequest, settings) -> str | None:
     return None
 
 
+def requested_url(request) -> str:
+    """The address the spider asked for, before any redirect: the store matches a failure to a
+    known scheme by it (a failure at the end of a redirect chain would look like a new page)."""
+    chain = request.meta.get("redirect_urls")
+    return chain[0] if chain else request.url
+
+
 class ErrbackMiddleware(BaseSpiderMiddleware):
     """Every request without an errback gets ``record_ignored``: Scrapy calls only the errback
     when a downloader middleware refuses a response (decompression guard, redirect limit)."""
@@ -93,7 +101,7 @@ class ErrbackMiddleware(BaseSpiderMiddleware):
         if failure.check(IgnoreRequest) and not failure.request.meta.get("aidenum_recorded"):
             reason = describe_ignored(failure.value, self.crawler.settings)
             if reason:
-                report_for(self.crawler).failure(failure.request.url, reason)
+                report_for(self.crawler).failure(requested_url(failure.request), reason)
         return None
 
 
@@ -113,7 +121,7 @@ class LimitsExtension:
         report = report_for(self.crawler)
         chain = request.meta.get("redirect_urls")
         if chain:
-            report.failure(request.url, "boucle de redirections : " + " → ".join([*chain, request.url]))
+            report.failure(requested_url(request), "boucle de redirections : " + " → ".join([*chain, request.url]))
         elif request.meta.get(NEXT_PAGE):
             report.stopped(f"boucle de pagination : la page suivante renvoie vers une page déjà lue ({request.url})")
 
