@@ -40,7 +40,7 @@ def _home(crawler) -> Path:
 
 
 def _drop(report: CrawlReport, error: SchemeError) -> DropItem:
-    report.invalid_item(error.field, str(error))
+    report.invalid_item(error.field, str(error), error.record)
     return DropItem(str(error))
 
 
@@ -363,6 +363,8 @@ class StorePipeline:
                 problems.append("aucune fiche valide trouvée (mise en page changée ou site indisponible ?)")
             complete = not problems
             kept = {known_urls[url_key(f.url)] for f in report.failures if f.kind == "detail"}
+            # a record rejected this time (a NaN rate, a bad date) is not a scheme gone from the source
+            kept |= set(report.rejected_ids) & {s.id for s in catalogue.all(source=report.source)}
             if complete:
                 too_many = self._too_many_closures(catalogue, report.source, kept)
                 if too_many:

@@ -59,6 +59,7 @@ class CrawlReport:
     retries: int = 0                                             # requests retried (500/503, timeouts…)
     merged: list[str] = field(default_factory=list)              # "at:12 -> dsil:x"
     kept_unseen: list[str] = field(default_factory=list)         # schemes kept although their page failed
+    rejected_ids: list[str] = field(default_factory=list)        # ids of the records dropped as invalid
     limits: list[str] = field(default_factory=list)              # French: the bounds that stopped the crawl
     counts: dict = field(default_factory=dict)                   # new/changed/unchanged/closed/reopened
     complete: bool = False
@@ -68,8 +69,12 @@ class CrawlReport:
     log_file: str = ""
     elapsed_seconds: float = 0.0   # from spider open to the end of the catalogue write
 
-    def invalid_item(self, field_name: str, message: str) -> None:
+    def invalid_item(self, field_name: str, message: str, record: str = "") -> None:
+        """A record dropped by validation; ``record`` (its id, when it has one) lets the store keep
+        the version already in the catalogue instead of closing it as unseen."""
         self.invalid[field_name] += 1
+        if record and record != "?":
+            self.rejected_ids.append(record)
         if len(self.invalid_examples) < MAX_EXAMPLES:
             self.invalid_examples.append(message)
 
@@ -187,7 +192,7 @@ def render_fr(report: CrawlReport) -> str:
         lines.append(f"  arrêtée par une limite : {limit}")
     if report.kept_unseen:
         lines.append(f"  {_plural(len(report.kept_unseen), 'fiche conservée', 'fiches conservées')} telle(s) "
-                     f"quelle(s) faute d'avoir pu relire sa page")
+                     f"quelle(s) faute d'avoir pu relire sa page ou parce que sa nouvelle version a été rejetée")
     if report.message:
         lines.append(f"  {report.message}")
     return "\n".join(lines)

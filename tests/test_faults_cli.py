@@ -321,3 +321,40 @@ def test_a_latin1_terminal_gets_an_approximation_not_a_codec_error(seeded, args,
     assert result.returncode == 0, stderr
     assert "Traceback" not in stdout + stderr and "UnicodeEncodeError" not in stderr and "codec" not in stderr
     assert expected in stdout and "é" in stdout  # accents Latin-1 has are kept
+
+
+# -- drafts follow the umask, not mkstemp's 0600 (point 10) ---------------------------------------
+
+def with_umask(mask: int) -> list[str]:
+    """A subprocess prefix running the command under ``mask`` (no preexec_fn: the suite has threads)."""
+    return ["sh", "-c", f'umask {mask:03o} && exec "$@"', "sh"]
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)],
+                         ids=["umask-022", "umask-002", "umask-077"])
+@pytest.mark.parametrize("fmt, name", [("docx", "dossier.docx"), ("ds", "formulaire.json")], ids=["docx", "ds"])
+def test_drafts_are_written_with_the_mode_the_umask_gives(seeded, tmp_path, mask, mode, fmt, name):
+    home = copy_home(seeded, tmp_path / "home")
+    out = tmp_path / name
+    result = aidenum("draft", PLAN, "-a", "A1", "-s", "detr:22", "--format", fmt, "-o", out, home=home,
+                     prefix=with_umask(mask))
+    assert_clean(result, 0)
+    written = [path for path in out.parent.iterdir() if path.is_file()]   # ds also writes its .csv twin
+    assert out in written and not [path for path in written if path.name.endswith(".tmp")]
+    assert {path.name: path.stat().st_mode & 0o777 for path in written} == {path.name: mode for path in written}
+
+
+def test_a_replaced_draft_keeps_its_mode_and_a_draft_folder_follows_the_umask(seeded, tmp_path):
+    home = copy_home(seeded, tmp_path / "home")
+    out = tmp_path / "dossier.docx"
+    assert_clean(aidenum("draft", PLAN, "-a", "A1", "-s", "bdt:cnfs", "-o", out, home=home), 0)
+    out.chmod(0o640)                                   # shared with the group on purpose
+    again = aidenum("draft", PLAN, "-a", "A1", "-s", "bdt:cnfs", "-o", out, "--ecraser", home=home,
+                    prefix=with_umask(0o077))
+    assert_clean(again, 0)
+    assert out.stat().st_mode & 0o777 == 0o640
+    folder = tmp_path / "dossiers"
+    every = aidenum("draft", PLAN, "--all", "--top", "1", "-o", f"{folder}/", home=home, prefix=with_umask(0o022))
+    assert_clean(every, 0)
+    drafts = sorted(folder.glob("*.docx"))
+    assert drafts and all(path.stat().st_mode & 0o777 == 0o644 for path in drafts)

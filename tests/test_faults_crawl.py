@@ -420,3 +420,52 @@ def test_second_ctrl_c_quits_at_once_and_leaves_the_catalogue_unchanged(aidenum_
     assert "non enregistrée : collecte interrompue (Ctrl-C) avant la fin de cette source" in stdout
     assert catalogue_rows(aidenum_home) == before
     assert len(runs(aidenum_home)) == 1                 # no run recorded: the seeding crawl is the only one
+
+
+# -- a non-finite number from the API (point 1) ----------------------------------------------------
+def test_api_rate_nan_is_refused_per_record_and_the_catalogue_stays_readable(aidenum_home):
+    before = seeded_at(aidenum_home)
+    first = _api_page("aids-page-1.json")
+    bad_id = f"at:{first['results'][0]['id']}"
+    first["results"][0]["subvention_rate_upper_bound"] = "nan"
+    with at_mirror({FIRST_PAGE: first, f"{FIRST_PAGE}&page=2": _api_page("aids-page-2.json")}) as mirror:
+        result = crawl_at(aidenum_home, mirror)
+    out = assert_clean(result, 0)
+    report = status(aidenum_home, "at")
+    assert report["invalid"] == {"subvention_rate": 1}, report["invalid"]
+    assert any("nombre fini attendu, reçu « nan »" in example for example in report["invalid_examples"])
+    assert "fiches rejetées par champ" in out
+    # the run is complete, yet the rejected aid is not closed as « no longer on the source »
+    assert report["complete"] is True and report["kept_unseen"] == [bad_id]
+    assert "1 fiche conservée telle(s) quelle(s)" in out and "nouvelle version a été rejetée" in out
+    after = catalogue_rows(aidenum_home)
+    assert after[bad_id] == before[bad_id]                 # the stored record, neither replaced nor closed
+    assert all(row["closed_at"] is None for row in after.values())
+    listed = crawl_helpers.run_aidenum(["catalogue", "list"], aidenum_home)
+    assert_clean(listed, 0)
+    assert "3 dispositif(s)" in listed.stdout
+
+
+def test_readme_says_what_a_ctrl_c_during_a_crawl_keeps():
+    """Issue 15.10: the README claimed a Ctrl-C rolls a crawl back; the pages read are kept as a
+    partial run (test_ctrl_c_keeps_the_pages_read_as_a_partial_run). The two must agree."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "A Ctrl-C during a crawl stops it gracefully: the pages already read are kept as a *partial* run" in readme
+    assert "a second Ctrl-C quits at once and leaves that source's catalogue unchanged" in readme
+    assert not re.search(r"Ctrl-C during a crawl (rolls|is rolled) (it )?back", readme)
+
+
+def test_fault_matrix_points_to_tests_that_exist():
+    """tests/FAULTS.md: every row names at least one test, and every test it names exists."""
+    rows = [line for line in (TESTS / "FAULTS.md").read_text(encoding="utf-8").splitlines()
+            if re.match(r"\| (\d+(\.\d+)?|W\.\d+) \|", line)]
+    assert len(rows) >= 40
+    for row in rows:
+        cell = row.rstrip(" |").rsplit(" | ", 1)[-1]
+        named = re.findall(r"`(?:(test_\w+\.py))?::(test_\w+)", cell)
+        assert named, row
+        module = None
+        for explicit, function in named:
+            module = explicit or module
+            source = (TESTS / module).read_text(encoding="utf-8")
+            assert re.search(rf"^def {function}\(", source, re.M), f"{module}::{function}"

@@ -239,7 +239,7 @@ class AidesTerritoiresSpider(SchemeSpider):
         report = self._report()
         if report is not None:
             report.items_seen += 1  # seen on the API, dropped before the pipelines
-            report.invalid_item(error.field, str(error))
+            report.invalid_item(error.field, str(error), error.record)
 
     def _report_failure(self, url: str, reason: str) -> None:
         report = self._report()
