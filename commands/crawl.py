@@ -7,6 +7,7 @@ records the sources' own sites just gave (see ``spiders/pipelines.py``).
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 from pathlib import Path
 
@@ -50,22 +51,22 @@ def build_settings(home: Path, cache: bool, overrides: dict[str, str]):
     return settings
 
 
-# Exit code of a crawl the user interrupted (128 + SIGINT, what shells report for a Ctrl-C).
-INTERRUPTED_EXIT_CODE = 130
+# A crawl stopped by a signal exits 128 + its number, as shells report it: 130 after a Ctrl-C
+# (SIGINT), 143 after SIGTERM (systemd stopping the weekly job).
+SIGNAL_EXIT_BASE = 128
 STOPPING_FR = ("Interruption demandée : arrêt après les pages en cours, qui seront enregistrées "
                "(Ctrl-C une seconde fois pour quitter sans enregistrer).")
 
 
-def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: dict) -> int:
+def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: dict) -> list[int]:
     """Run every spider in one process: the sources together, then the aggregators.
 
-    Returns how many times the user interrupted it (Ctrl-C or SIGTERM). The first interruption
+    Returns the signals received (Ctrl-C is SIGINT; SIGTERM too), in order. The first one
     stops every spider gracefully (each stores the pages it read as a partial run, the aggregators
     not yet started do not start); the second stops the reactor at once (a source not yet stored
     leaves its catalogue unchanged: a store is one transaction).
     """
     import asyncio
-    import signal
 
     from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.utils.defer import deferred_from_coro
@@ -112,7 +113,7 @@ def run_crawl(names: list[str], aggregators: set[str], settings, spider_args: di
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return len(interrupts)
+    return interrupts
 
 
 @click.command("crawl")
@@ -140,7 +141,7 @@ def crawl(sources, start_url, cache, list_only, overrides):
     l'une d'elles est partielle et le compte rendu nomme la limite. Un Ctrl-C arrête la
     collecte après les pages en cours, qui sont enregistrées comme collecte partielle
     (rien n'est clôturé) ; un second Ctrl-C quitte aussitôt sans enregistrer la source
-    en cours. Code de sortie 130 après un Ctrl-C.
+    en cours. Code de sortie 130 après un Ctrl-C (143 après un arrêt par SIGTERM).
 
     \b
     Exemples :
@@ -176,6 +177,7 @@ def crawl(sources, start_url, cache, list_only, overrides):
     click.echo(f"Collecte de {len(names)} source(s) : {', '.join(names)}…", err=True)
     aggregators = {n for n in names if getattr(loader.load(n), "source", "") == AGGREGATOR_SOURCE}
     interrupts = run_crawl(names, aggregators, settings, {"start_url": start_url} if start_url else {})
+    stopped_by = "Ctrl-C" if interrupts[:1] == [signal.SIGINT] else "arrêt demandé par le système"
 
     failed, unrecorded = [], []
     for name in names:
@@ -183,8 +185,8 @@ def crawl(sources, start_url, cache, list_only, overrides):
         if report is None and interrupts:
             unrecorded.append(name)
             report = CrawlReport(spider=name, status="failed",
-                                 message="non enregistrée : collecte interrompue (Ctrl-C) avant la fin de cette "
-                                         "source ; le catalogue de cette source est inchangé.")
+                                 message=f"non enregistrée : collecte interrompue ({stopped_by}) avant la fin "
+                                         "de cette source ; le catalogue de cette source est inchangé.")
         elif report is None:
             report = CrawlReport(spider=name, status="failed",
                                  message="échec : la source n'a pas pu démarrer ou s'est arrêtée brutalement ; "
@@ -196,11 +198,11 @@ def crawl(sources, start_url, cache, list_only, overrides):
     sys.stdout.flush()
     if interrupts:
         if len(unrecorded) < len(names):
-            click.echo("Collecte interrompue (Ctrl-C) : les pages déjà lues sont enregistrées comme collecte "
-                       "partielle, aucune fiche n'a été clôturée.", err=True)
+            click.echo(f"Collecte interrompue ({stopped_by}) : les pages déjà lues sont enregistrées comme "
+                       "collecte partielle, aucune fiche n'a été clôturée.", err=True)
         if unrecorded:
             click.echo(f"Collecte arrêtée avant l'enregistrement de : {', '.join(unrecorded)} ; le catalogue "
                        "de ces sources est inchangé.", err=True)
-        raise click.exceptions.Exit(INTERRUPTED_EXIT_CODE)
+        raise click.exceptions.Exit(SIGNAL_EXIT_BASE + interrupts[0])
     if failed:
         raise UserError(f"{len(failed)} source(s) en échec ou partielle(s) : {', '.join(failed)}")

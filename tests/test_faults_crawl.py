@@ -368,22 +368,26 @@ def wait_for(condition, seconds: float = 30) -> None:
 SLOW_CRAWL = {"DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
 
 
-def test_ctrl_c_keeps_the_pages_read_as_a_partial_run(aidenum_home, site_port):
+@pytest.mark.parametrize("sent, code, said", [(signal.SIGINT, 130, "Ctrl-C"),
+                                              (signal.SIGTERM, 143, "arrêt demandé par le système")],
+                         ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_keeps_the_pages_read_as_a_partial_run(aidenum_home, site_port, sent, code, said):
+    """SIGTERM is what systemd sends when it stops the weekly job: the same graceful stop."""
     before = seeded_bdt(aidenum_home, site_port)
     with bdt_mirror(site_port) as mirror:
         with_many_links(mirror)
         process = start_crawl(aidenum_home, mirror, SLOW_CRAWL)
         try:
             wait_for(lambda: generated_hits(mirror) >= 5)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sent)
             stdout, stderr = process.communicate(timeout=30)
         finally:
             process.kill()
         read = generated_hits(mirror)
     result = crawl_helpers.CrawlResult(process.returncode, stdout, stderr)
-    assert_clean(result, 130)
+    assert_clean(result, code)
     assert "Interruption demandée : arrêt après les pages en cours" in stderr
-    assert ("Collecte interrompue (Ctrl-C) : les pages déjà lues sont enregistrées comme collecte partielle, "
+    assert (f"Collecte interrompue ({said}) : les pages déjà lues sont enregistrées comme collecte partielle, "
             "aucune fiche n'a été clôturée.") in stderr
     report = status(aidenum_home, "bdt")
     assert report["finish_reason"] == "shutdown" and report["status"] == "partial"
