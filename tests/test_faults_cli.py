@@ -358,3 +358,37 @@ def test_a_replaced_draft_keeps_its_mode_and_a_draft_folder_follows_the_umask(se
     assert_clean(every, 0)
     drafts = sorted(folder.glob("*.docx"))
     assert drafts and all(path.stat().st_mode & 0o777 == 0o644 for path in drafts)
+
+
+# -- two `digest --envoyer` at once, in two processes (point 2) ----------------------------------
+
+def test_two_digests_sent_at_once_by_two_processes_deliver_one_message(aidenum_home, tmp_path):
+    from aidenum.catalogue.store import Catalogue
+    from watch_helpers import RUN1_AT, load_snapshot, loopback_smtp, week1
+
+    load_snapshot(Catalogue(), week1(), RUN1_AT)
+    assert_clean(aidenum("index", home=aidenum_home), 0)
+    # the server takes 2 s to accept: the first digest is still sending when the second starts
+    controller, sink = loopback_smtp(data_delay=2.0)
+    env = {"AIDENUM_SMTP_HOST": "127.0.0.1", "AIDENUM_SMTP_PORT": str(controller.port),
+           "AIDENUM_SMTP_FROM": "veille@loudeac-communaute.bzh", "PYTHONIOENCODING": "utf-8"}
+    command = [sys.executable, str(ROOT / "cli.py"), "digest", str(PLAN), "--date", "2025-01-06", "--envoyer",
+               "--a", "chef.projet@loudeac-communaute.bzh"]
+    try:
+        processes = []
+        for _ in range(2):
+            processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                              env={**os.environ, "AIDENUM_HOME": str(aidenum_home), **env},
+                                              cwd=tmp_path))
+            time.sleep(0.3)
+        outputs = [p.communicate(timeout=TIMEOUT) for p in processes]
+        results = [subprocess.CompletedProcess(p.args, p.returncode, *out) for p, out in zip(processes, outputs)]
+    finally:
+        controller.stop()
+    for result in results:
+        assert_clean(result, 0)
+    said = "".join(result.stderr for result in results)
+    assert said.count("Résumé envoyé à chef.projet@loudeac-communaute.bzh") == 1, said
+    assert said.count("Résumé déjà envoyé à chef.projet@loudeac-communaute.bzh") == 1, said
+    assert "attente de sa fin" in said
+    assert len(sink.envelopes) == 1
