@@ -140,10 +140,33 @@ class ReportedDepthMiddleware(DepthMiddleware):
 
 
 class DelayMiddleware:
-    """Waits ``request.meta["aidenum_delay"]`` seconds before the request leaves (backoff)."""
+    """Waits ``request.meta["aidenum_delay"]`` seconds before the request leaves (backoff).
+
+    A crawl being stopped (Ctrl-C, SIGTERM) drops the waiting request instead of waiting the
+    backoff out: the graceful stop waits for requests in progress, and a backoff lasts up to 20 s.
+    """
+
+    # how often a waiting request looks whether the crawl is being stopped
+    POLL_SECONDS = 0.2
+
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def _stopping(self) -> bool:
+        return self.crawler is not None and not self.crawler.crawling
 
     async def process_request(self, request):
         delay = float(request.meta.get(DELAY) or 0)
-        if delay > 0:
-            await asyncio.sleep(delay)
+        if delay <= 0:
+            return None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay
+        while (left := deadline - loop.time()) > 0:
+            if self._stopping():
+                raise IgnoreRequest(f"collecte arrêtée pendant l'attente avant {request.url}")
+            await asyncio.sleep(min(left, self.POLL_SECONDS))
         return None
