@@ -90,6 +90,41 @@ def test_matches_page_ranks_explains_and_filters(client):
     assert all(m["deadline"] and m["deadline"] <= limit.isoformat() for m in dated["correspondances"])
 
 
+LAUREATES_EXCERPT = ROOT / "tests" / "files" / "shared" / "laureates" / "dgcl-2023-extrait.csv"
+
+
+def test_similar_funded_projects_on_the_matches_page_and_in_the_api(client, web_home):
+    from aidenum.catalogue import laureates
+    from aidenum.matcher.report import LAUREATES_CREDIT
+    plan_id = upload_example(client)
+    page = f"/plans/{plan_id}/actions/A12"
+    assert "Aucun projet financé n'est chargé" in plain(client.get(page))
+    assert client.get(f"/api/plans/{plan_id}/actions/A12/laureats").get_json()["disponible"] is False
+    with laureates.LaureateStore(web_home / laureates.DB_NAME) as store:
+        result = store.import_file(LAUREATES_EXCERPT)
+    assert result.imported == 28 and not result.errors
+
+    found = client.get(f"/api/plans/{plan_id}/actions/A12/laureats").get_json()
+    assert found["disponible"] is True and found["projets"]
+    projects = found["projets"]
+    assert [p["score"] for p in projects] == sorted((p["score"] for p in projects), reverse=True)
+    nearest = projects[0]
+    assert "vidéoprotection" in nearest["title"].lower()
+    assert nearest["dispositif"] == "DETR" and nearest["year"] == 2023 and nearest["region"] == "53"
+    assert nearest["place"].endswith(f"({nearest['departement']})") and nearest["rate"] is not None
+    assert found["indices"]["DETR"]["count"] >= 1 and "DETR" in found["indices"]["DETR"]["sentence"]
+
+    html = plain(client.get(page))
+    section = html[html.index("Projets comparables financés"):html.index("Dispositifs écartés")]
+    assert "Aucun projet financé" not in section
+    assert nearest["title"] in section and f"DETR {nearest['year']}" in section and nearest["place"] in section
+    assert f"{round(nearest['rate'])}\u00a0%" in section  # the rate, rounded as in the reports
+    assert "\u00a0€" in section and found["indices"]["DETR"]["sentence"] in section
+    assert LAUREATES_CREDIT in section
+    assert section.count("<li>") == len(client.get(f"/api/plans/{plan_id}/actions/A12/laureats?top=5")
+                                          .get_json()["projets"])
+
+
 def test_exclusions_on_demand_give_their_reason(client):
     plan_id = upload_example(client)
     assert "exclue :" not in text(client.get(f"/plans/{plan_id}/actions/A1"))

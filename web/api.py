@@ -6,7 +6,6 @@ Same packages as the pages; documented by ``/api/openapi.json`` (OpenAPI 3.1) an
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from flask import Blueprint, g, render_template, request, url_for
@@ -111,12 +110,8 @@ def laureates(plan_id: int, action_id: str):
         return {"disponible": False, "projets": [], "indices": {},
                 "detail": "aucun projet financé chargé (aidenum laureats import)"}
     projects, evidence = found
-    return {"disponible": True, "projets": [_plain(p) for p in projects],
-            "indices": {k: _plain(v) for k, v in evidence.items()}}
-
-
-def _plain(value):
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(vars(value))
+    return {"disponible": True, "projets": [p.as_dict() for p in projects],
+            "indices": {k: v.as_dict() for k, v in evidence.items()}}
 
 
 @api.get("/dispositifs")

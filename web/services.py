@@ -146,8 +146,11 @@ class Services:
         projects = SimilarProjects.open(self.home)
         if projects is None:
             return None
-        return (projects.search(action.text, applicant=plan.collectivite, top=top),
-                projects.evidence(action.text, applicant=plan.collectivite))
+        try:  # one connection per request: sqlite3 connections stay in the thread that opened them
+            return (projects.search(action.text, applicant=plan.collectivite, top=top),
+                    projects.evidence(action.text, applicant=plan.collectivite))
+        finally:
+            projects.close()
 
     # -- watch -----------------------------------------------------------------------------------
     def deadlines(self, plan, today: dt.date, top: int = 20):

@@ -27,6 +27,7 @@ PLAN_TYPES = [("commune", "Commune"), ("epci", "Intercommunalité (EPCI)"), ("de
 DEROGATIONS = {"renovation-urbaine": "Rénovation urbaine", "patrimoine": "Patrimoine protégé",
                "calamite": "Réparation après calamité", "renovation-energetique-ecoles": "Rénovation énergétique des écoles"}
 ACTION_FORM_FIELDS = ("id", "axe", "titre", "description", "budget_ht", "debut", "fin")
+FIRST_ACTION_ID = "A1"  # proposed for a new plan's first action, as in the example plan
 COLLECTIVITE_FORM_FIELDS = ("nom", "type", "code", "departement", "region", "population")
 REMINDER_DAYS = 14
 CATALOGUE_PAGE = 50
@@ -186,7 +187,7 @@ def new_plan():
             return _redirect_to("pages.plan_page", plan_id=plan_id)
         action_values = action
     else:
-        action_values = {}
+        action_values = {"id": FIRST_ACTION_ID}
     values, found = _territory_choice(values)
     return render_template("plan_nouveau.html", values=values, action=action_values, found=found, erreur=error,
                            types=PLAN_TYPES, recherche=request.args.get("recherche", "")), (422 if error else 200)
