@@ -36,7 +36,10 @@ def _stored(plan_id: int):
 
 
 def _document_from_request(source: str):
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # thousands of « [ » or « { »: the parser gives up, silent or not
+        fail(400, "corps JSON imbriqué trop profondément pour être un plan")
     if body is None:
         fail(400, "corps JSON illisible")
     document = body.get("plan", body) if isinstance(body, dict) else body
