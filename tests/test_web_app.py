@@ -71,6 +71,40 @@ def test_plan_downloads_read_back_as_the_same_plan(client, tmp_path):
         assert back.collectivite == original.collectivite
 
 
+def test_stated_funding_is_kept_exported_and_used_by_the_drafts(client, tmp_path):
+    import csv
+
+    import docx
+    financement = [{"financeur": "DETR", "taux": 30}, {"financeur": "Région Bretagne", "montant": 12345}]
+    body = {"collectivite": {"type": "epci", "code": "200067460"},
+            "actions": [{"id": "A1", "titre": "Renforcer la cybersécurité et la sauvegarde des systèmes d'information",
+                         "budget_ht": 96000, "financement": financement}]}
+    created = client.post("/api/plans", json=body)
+    plan_id = created.get_json()["id"]
+    assert created.get_json()["plan"]["actions"][0]["financement"] == financement
+    for fmt in ("yaml", "xlsx"):
+        path = tmp_path / f"retour.{fmt}"
+        path.write_bytes(client.get(f"/plans/{plan_id}/plan.{fmt}").data)
+        assert [{k: v for k, v in line.items() if v is not None} for line in load_plan(path).actions[0].financement] \
+            == financement, fmt
+    dossier = f"/plans/{plan_id}/actions/A1/dossier"
+    choices = re.findall(r'name="dispositif" value="([^"]+)"', text(client.get(dossier)))
+    national = next(c for c in choices if c.startswith(("dsil:", "detr:")))
+    other = next(c for c in choices if not c.startswith(("dsil:", "detr:")))
+    word = client.post(dossier, data={"csrf": csrf(client), "dispositif": national, "format": "docx"})
+    document = docx.Document(io.BytesIO(word.data))
+    cells = " ".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert "12\u00a0345" in cells or "12\u202f345" in cells or "12 345" in cells  # the plan's amount, not a guess
+    form = client.post(dossier, data={"csrf": csrf(client), "dispositif": national, "format": "ds"})
+    assert form.status_code == 200 and form.headers["Content-Disposition"].endswith('.csv"')
+    assert form.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(form.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Section", "Champ du formulaire", "Réponse", "Statut", "Source ou remarque"] and len(rows) > 20
+    refused = client.post(dossier, data={"csrf": csrf(client), "dispositif": other, "format": "ds"})
+    assert refused.status_code == 422 and "formulaire national remplit une demande de DETR ou de DSIL" in plain(refused)
+    assert client.post(dossier, data={"csrf": csrf(client), "dispositif": national, "format": "pdf"}).status_code == 400
+
+
 def test_matches_page_ranks_explains_and_filters(client):
     plan_id = upload_example(client)
     html = plain(client.get(f"/plans/{plan_id}/actions/A2"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,33 @@ class Services:
             local.projects = SimilarProjects.open(self.home) if stamp else None
             local.stamp = _file_stamp(path)  # after open: rebuilding its term index rewrites the file
         return local.projects
+
+    # -- drafting --------------------------------------------------------------------------------
+    def draft(self, plan, action, schemes: list, output: str, today: dt.date, chef_de_file: bool | None,
+              exception: str | None) -> tuple[bytes, str]:
+        """(content, file name) of the draft as `aidenum draft` writes it: the .docx, or with
+        ``output="ds"`` the national DETR/DSIL form's answers as CSV. Same inputs as the command:
+        the plan's own financing (``financement``) and, when funded projects are loaded, the
+        observed-rate proposals. DraftError/FinancingError carry the French reason."""
+        from aidenum.drafting.family import family_of
+        from aidenum.drafting.financing import stated_from
+        from aidenum.drafting.proposals import RateProposer
+        from aidenum.drafting.render import DraftError, render_draft, safe_filename
+        similar = self._similar_projects()
+        settings = {"chef_de_file": chef_de_file, "exception": exception, "referential": self.referential,
+                    "today": today, "stated": stated_from(action),
+                    "proposals": RateProposer(similar).for_schemes(plan, action, schemes) if similar else {}}
+        if output == "ds" and family_of(schemes[0]) != "dsil-detr":
+            raise DraftError(f"le formulaire national remplit une demande de DETR ou de DSIL : « {schemes[0].title} » "
+                             "n'en est pas une ; choisissez une dotation DETR ou DSIL, ou téléchargez le dossier Word")
+        stem = safe_filename("dossier" if output == "docx" else "formulaire", action.id, schemes[0].id)
+        with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
+            if output == "ds":
+                from aidenum.drafting.ds_form import write_form
+                write_form(plan, action, schemes, Path(folder) / f"{stem}.json", **settings)
+                return (Path(folder) / f"{stem}.csv").read_bytes(), f"{stem}.csv"
+            render_draft(plan, action, schemes, Path(folder) / f"{stem}.docx", **settings)
+            return (Path(folder) / f"{stem}.docx").read_bytes(), f"{stem}.docx"
 
     # -- watch -----------------------------------------------------------------------------------
     def deadlines(self, plan, today: dt.date, top: int = 20):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import tempfile
-from pathlib import Path
 
 from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
 
@@ -29,6 +27,8 @@ DEROGATIONS = {"renovation-urbaine": "Rénovation urbaine", "patrimoine": "Patri
 ACTION_FORM_FIELDS = ("id", "axe", "titre", "description", "budget_ht", "debut", "fin")
 FIRST_ACTION_ID = "A1"  # proposed for a new plan's first action, as in the example plan
 COLLECTIVITE_FORM_FIELDS = ("nom", "type", "code", "departement", "region", "population")
+DRAFT_FORMATS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "ds": "text/csv"}  # ds: the national DETR/DSIL form's answers
 REMINDER_DAYS = 14
 CATALOGUE_PAGE = 50
 MAX_QUERY_CHARS = 300  # a search box, not a document
@@ -368,29 +368,28 @@ def draft(plan_id: int, action_id: str):
     error = ""
     if request.method == "POST":
         from aidenum.drafting.financing import FinancingError
-        from aidenum.drafting.render import DraftError, render_draft
+        from aidenum.drafting.render import DraftError
         applied = request.form.get("dispositif", "")
         cofunders = [s for s in request.form.getlist("cofinanceur") if s != applied]
         derogation = request.form.get("derogation") or None
+        output = request.form.get("format", "docx")
         if derogation and derogation not in DEROGATIONS:
             fail(400, "Dérogation inconnue.")
+        if output not in DRAFT_FORMATS:
+            fail(400, "Format de dossier inconnu.")
         with _services().catalogue() as cat:
             schemes = [cat.get(scheme_id) for scheme_id in [applied, *cofunders]]
         if not applied or any(s is None for s in schemes):
             error = "Choisissez le dispositif sollicité parmi ceux proposés."
         else:
-            name = safe_filename("dossier", action.id, schemes[0].id) + ".docx"
             try:
-                with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
-                    out = Path(folder) / name
-                    render_draft(plan, action, schemes, out, chef_de_file=request.form.get("chef_de_file") == "oui"
-                                 or None, exception=derogation, referential=_services().referential, today=today)
-                    data = out.read_bytes()
+                data, name = _services().draft(plan, action, schemes, output, today,
+                                               chef_de_file=request.form.get("chef_de_file") == "oui" or None,
+                                               exception=derogation)
             except (DraftError, FinancingError) as error_:
                 error = str(error_)
             else:
-                return _attachment(data, name,
-                                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                return _attachment(data, name, DRAFT_FORMATS[output])
     return render_template("dossier.html", stored=stored, plan=plan, action=action, result=result,
                            derogations=DEROGATIONS, erreur=error), (422 if error else 200)
 
