@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .formatting import date_fr
 from .model import Scheme
 from .vocabularies import BENEFICIARIES
 
@@ -115,7 +116,7 @@ def _family_coverage(family, open_, closed, relay, other_type) -> FamilyCoverage
         return FamilyCoverage(family, "present", _labels(family, open_))
     if closed:
         last = max((s.deadline for s in closed if s.deadline), default=None)
-        detail = f"clôturé le {last:%d/%m/%Y}" if last else "clôturé ou archivé par la source"
+        detail = f"clôturé le {date_fr(last)}" if last else "clôturé : archivé, retiré de sa source ou terminé d'après son texte"
         return FamilyCoverage(family, "closed", _labels(family, closed), detail)
     if relay:
         return FamilyCoverage(family, "relay", _labels(family, relay), "réservé aux entreprises")

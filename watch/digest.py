@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.formatting import date_fr, fold
+from aidenum.catalogue.vocabularies import STATUSES
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
 
@@ -247,8 +248,11 @@ def _no_longer_eligible(scheme_ids, collectivite, action, catalogue, referential
 
 
 def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, perimeter_label) -> DigestItem | None:
-    status = scheme.status(today)
+    detail = scheme.status_detail(today)
+    status = detail.code
     item = DigestItem(scheme, "", days_left=scheme.days_left(today), closing_soon=status == "closing-soon")
+    if status == "stale":
+        item.reason = f"{STATUSES['stale']} ({detail.reason})"
     if status == "closed":
         if event is not None and event.kind == "closed":
             item.category, item.reason = "closed", f"retiré de sa source le {date_fr(event.at)}"
