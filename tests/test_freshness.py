@@ -191,3 +191,64 @@ def test_catalogue_list_says_the_date_of_each_source(tmp_path):
     assert reasons["at:ended"] == ("closed", "clôturée d'après son texte (« jusqu'au 30 juin 2023 »)")
     shown = CliRunner().invoke(cli, ["catalogue", "show", "at:ended"]).output
     assert "Statut : clôturé — clôturée d'après son texte (« jusqu'au 30 juin 2023 »)" in shown
+
+
+# -- calendar, digest, match ---------------------------------------------------------------------
+
+@pytest.fixture
+def watch_plan(tmp_path):
+    from aidenum.matcher.plan_readers import read_yaml
+    from watch_helpers import PLAN_YAML
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN_YAML, encoding="utf-8")
+    return read_yaml(path)
+
+
+def test_a_stale_date_is_no_calendar_deadline(watch_plan, referential):
+    from aidenum.watch import calendar as ics
+    from watch_helpers import RUN1_AT, FakeMatcher, load_snapshot, week1
+    records = week1()
+    for record in records:
+        if record["id"] == "dsil:22-2025":   # a recurring scheme whose text gives a passed date
+            record["deadline"] = "2025-02-28"
+            record["description"] += " Dépôt des dossiers avant le 15 décembre 2024."
+    with Catalogue() as catalogue:
+        load_snapshot(catalogue, records, RUN1_AT)
+        assert catalogue.get("dsil:22-2025").status(dt.date(2025, 1, 6)) == "stale"
+        found, undated = ics.collect_deadlines(watch_plan, catalogue, FakeMatcher(catalogue, referential),
+                                               dt.date(2025, 1, 6))
+    assert "dsil:22-2025" not in [d.scheme.id for d in found]
+    assert "dsil:22-2025" in [s.id for s in undated]
+    assert all(d.scheme.deadline >= dt.date(2025, 1, 6) for d in found)
+
+
+def test_digest_says_the_date_of_each_source_in_every_format(watch_plan, referential):
+    from aidenum.watch import digest as digests
+    from aidenum.watch import render
+    from watch_helpers import DIGEST_DAY, FakeMatcher, load_two_weeks
+    with Catalogue() as catalogue:
+        load_two_weeks(catalogue)
+        period = digests.period_since(catalogue, dt.date(2025, 1, 7))
+        digest = digests.build_digest(watch_plan, catalogue, FakeMatcher(catalogue, referential), period, DIGEST_DAY,
+                                      perimeter_label=referential.label)
+    for fmt in ("terminal", "markdown", "html"):
+        text = render.render(digest, fmt)
+        # the test records carry no date: the digest says when aidenum collected them
+        assert "date non indiquée par la source (dernière collecte ou import le 13/01/2025)" in text, fmt
+
+
+def test_match_json_gives_each_match_its_status_reason_and_data_date(aidenum_home, tmp_path):
+    from matcher_helpers import fill_catalogue, plan_yaml
+    fill_catalogue(aidenum_home)
+    result = CliRunner().invoke(cli, ["match", str(plan_yaml(tmp_path / "plan.yaml")), "--format", "json",
+                                      "--date", "2026-11-22"])
+    assert result.exit_code == 0, result.output
+    matches = [m for a in json.loads(result.stdout)["actions"] for m in a["matches"]]
+    assert matches
+    for match in matches:
+        assert {"status", "status_reason", "data_date", "data_date_is_collection", "data_stale"} <= set(match)
+        if match["data_date"]:
+            assert match["data_stale"] == ((dt.date(2026, 11, 22) - dt.date.fromisoformat(
+                match["data_date"] + ("-01" if len(match["data_date"]) == 7 else ""))).days > 183)
+    text = CliRunner().invoke(cli, ["match", str(tmp_path / "plan.yaml"), "--date", "2026-11-22"]).output
+    assert "Données " in text
