@@ -40,6 +40,10 @@ _CLOSING_CUE_RE = re.compile(
     r"|ferm\w+\s+(?:le|au)|prolong\w*\s+jusqu['’]\s?(?:au|à))\s*(?:la\s+)?$",
     re.IGNORECASE)
 _CUE_WINDOW = 80  # characters read before a date for its cue
+# Where a cue may start, searched in the lower-cased text (much faster than a case-blind search),
+# and only in texts that write a year of this century: no year, no dated end.
+_CUE_START_RE = re.compile(r"jusqu|avant|plus\s+tard|limite|cl[ôo]tur|termin|cl[ôo]t|ferm|prolong")
+_ANY_YEAR_RE = re.compile(r"20\d\d")
 # France Relance, the State's 2020-2022 recovery plan: its calls and offers ended with it.
 _RECOVERY_PLAN_RE = re.compile(r"\b(?:france\s+relance|plan\s+de\s+relance)\b", re.IGNORECASE)
 RECOVERY_PLAN_END = dt.date(2022, 12, 31)
@@ -63,11 +67,7 @@ def end_evidence(scheme) -> str:
     2023 », « France Relance », « Appel à projets 2023 »), or ``NO_EVIDENCE``."""
     candidates = []
     for text in (scheme.title, scheme.name_initial, scheme.description, scheme.eligibility):
-        for day, start, end in find_dates_at(text):
-            window_start = max(0, start - _CUE_WINDOW)
-            cue = _CLOSING_CUE_RE.search(text[window_start:start])
-            if cue:
-                candidates.append((day, " ".join(text[window_start + cue.start():end].split())))
+        candidates += _closing_dates(text or "")
     for text in (scheme.title, scheme.name_initial, *scheme.programmes, *scheme.funders):
         match = _RECOVERY_PLAN_RE.search(text or "")
         if match:
@@ -80,6 +80,26 @@ def end_evidence(scheme) -> str:
     if not candidates:
         return NO_EVIDENCE
     return max(candidates, key=lambda c: c[0])[1]
+
+
+def _closing_dates(text: str) -> list[tuple[dt.date, str]]:
+    """(date, excerpt) of each date right after a closing cue. Dates are read only near a cue
+    word of a text that writes a year: reading every date of every description would make
+    storing a scheme markedly slower (bench/bench_status.py)."""
+    if not _ANY_YEAR_RE.search(text):
+        return []
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a rare letter whose lower case is longer: positions would shift
+        lowered = text
+    found: dict[int, tuple[dt.date, str]] = {}
+    for hint in _CUE_START_RE.finditer(lowered):
+        window_start = max(0, hint.start() - 10)   # « date limite », « au plus tard » start before the hint
+        window = text[window_start:hint.start() + _CUE_WINDOW + 30]
+        for day, start, end in find_dates_at(window):
+            cue = _CLOSING_CUE_RE.search(window[:start])
+            if cue and window_start + start not in found:
+                found[window_start + start] = (day, " ".join(window[cue.start():end].split()))
+    return list(found.values())
 
 
 def _years(text: str) -> list[int]:
