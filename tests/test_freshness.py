@@ -252,3 +252,29 @@ def test_match_json_gives_each_match_its_status_reason_and_data_date(aidenum_hom
                 match["data_date"] + ("-01" if len(match["data_date"]) == 7 else ""))).days > 183)
     text = CliRunner().invoke(cli, ["match", str(tmp_path / "plan.yaml"), "--date", "2026-11-22"]).output
     assert "Données " in text
+
+
+def test_digest_reports_a_call_whose_stated_end_fell_in_the_period(watch_plan, referential):
+    from aidenum.watch import digest as digests
+    from watch_helpers import DIGEST_DAY, RUN1_AT, FakeMatcher, load_snapshot, week1
+    records = week1()
+    for record in records:
+        if record["id"] == "dsil:22-2025":
+            record.update(deadline=None, recurrence="oneoff")
+            record["description"] += " Dépôt des dossiers jusqu'au 10 janvier 2025."
+    with Catalogue() as catalogue:
+        load_snapshot(catalogue, records, RUN1_AT)
+        period = digests.period_since(catalogue, dt.date(2025, 1, 7))
+        digest = digests.build_digest(watch_plan, catalogue, FakeMatcher(catalogue, referential), period, DIGEST_DAY,
+                                      perimeter_label=referential.label)
+    closed = {i.scheme.id: i.reason for a in digest.actions for i in a.items if i.category == "closed"}
+    assert closed["dsil:22-2025"] == "fin indiquée par son texte (« jusqu'au 10 janvier 2025 ») passée"
+
+
+def test_coverage_says_a_family_whose_only_record_has_a_stale_date(referential):
+    from aidenum.catalogue import coverage
+    stale = scheme(id="fipd:x", source="fipd", programmes=["FIPD"], recurrence="recurring", perimeter="FR",
+                   beneficiaries=["commune"], description="Dossiers avant le 31 janvier 2025.")
+    applicant = filters.Applicant("commune", "COM:48095", "Mende")
+    family = next(f for f in coverage.of_applicant([stale], applicant, referential, TODAY).families if f.family == "FIPD")
+    assert (family.status, family.detail) == ("present", "date dépassée — à vérifier")

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.formatting import date_fr, fold
+from aidenum.catalogue.status import end_evidence, evidence_end
 from aidenum.catalogue.vocabularies import STATUSES
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
@@ -260,6 +261,9 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
             item.category, item.reason = "closed", "archivé par sa source"
         elif scheme.deadline and period.since <= scheme.deadline < today:
             item.category, item.reason = "closed", f"date limite du {date_fr(scheme.deadline)} passée"
+        elif period.since <= (evidence_end(evidence := scheme.end_evidence or end_evidence(scheme))
+                              or dt.date.min) < today:   # the end its text states fell in the period
+            item.category, item.reason = "closed", f"fin indiquée par son texte (« {evidence} ») passée"
         else:
             return None
         if event is not None and event.kind == "changed":
