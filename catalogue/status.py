@@ -63,8 +63,8 @@ class Status:
 
 
 def end_evidence(scheme) -> str:
-    """The latest end the scheme's texts state, as the excerpt that says it (« jusqu'au 30 juin
-    2023 », « France Relance », « Appel à projets 2023 »), or ``NO_EVIDENCE``."""
+    """The latest end the scheme's texts state: « AAAA-MM-JJ » then the excerpt that says it
+    (« 2023-06-30 jusqu'au 30 juin 2023 », « 2022-12-31 France Relance »), or ``NO_EVIDENCE``."""
     candidates = []
     for text in (scheme.title, scheme.name_initial, scheme.description, scheme.eligibility):
         candidates += _closing_dates(text or "")
@@ -76,10 +76,21 @@ def end_evidence(scheme) -> str:
         if text and (scheme.is_call_for_project or _CALL_WORDS_RE.search(text)):
             years = _years(text)
             if years:
-                candidates.append((dt.date(max(years), 12, 31), text[:120]))
+                candidates.append((dt.date(max(years), 12, 31), " ".join(text[:120].split())))
     if not candidates:
         return NO_EVIDENCE
-    return max(candidates, key=lambda c: c[0])[1]
+    day, excerpt = max(candidates, key=lambda c: c[0])
+    return f"{day.isoformat()} {excerpt}"
+
+
+def split_evidence(evidence: str) -> tuple[dt.date | None, str]:
+    """(end date, excerpt) of an ``end_evidence`` value; (None, "") when it states no end."""
+    if not evidence or evidence == NO_EVIDENCE:
+        return None, ""
+    try:
+        return dt.date.fromisoformat(evidence[:10]), evidence[11:]
+    except ValueError:  # not written by ``end_evidence``: read nothing rather than guess
+        return None, ""
 
 
 def _closing_dates(text: str) -> list[tuple[dt.date, str]]:
@@ -106,19 +117,6 @@ def _years(text: str) -> list[int]:
     return [int(year) for pair in _YEAR_RE.findall(text) for year in pair if year]
 
 
-def evidence_end(evidence: str) -> dt.date | None:
-    """The end date an ``end_evidence`` excerpt states (the same readers, on a short text)."""
-    if not evidence or evidence == NO_EVIDENCE:
-        return None
-    if _RECOVERY_PLAN_RE.fullmatch(evidence.strip()):
-        return RECOVERY_PLAN_END
-    dates = [day for day, _, _ in find_dates_at(evidence)]
-    if dates:
-        return max(dates)
-    years = _years(evidence)
-    return dt.date(max(years), 12, 31) if years else None
-
-
 def status_of(scheme, today: dt.date | None = None) -> Status:
     """The status ``scheme`` shows on ``today`` (see the module's docstring)."""
     today = today or dt.date.today()
@@ -128,10 +126,9 @@ def status_of(scheme, today: dt.date | None = None) -> Status:
         return Status("closed", "archivée par la source")
     if scheme.deadline is not None and scheme.deadline < today:
         return Status("closed", f"clôturée le {date_fr(scheme.deadline)}")
-    evidence = scheme.end_evidence or end_evidence(scheme)
-    ended = evidence_end(evidence)
+    ended, evidence = split_evidence(scheme.end_evidence or end_evidence(scheme))
     if ended is not None and ended < today:
-        if _RECOVERY_PLAN_RE.fullmatch(evidence.strip()):
+        if _RECOVERY_PLAN_RE.fullmatch(evidence):
             return Status("closed", f"clôturée : programme du plan de relance 2020-2022 (« {evidence} »)")
         if scheme.recurrence in PERMANENT:
             return Status("stale", f"le texte indique « {evidence} », la session suivante n'est pas connue")

@@ -54,7 +54,7 @@ def test_a_past_deadline_closes_whatever_the_recurrence():
 ])
 def test_a_closing_date_in_the_text_ends_a_call(text, end):
     item = scheme(description=text)
-    assert statuses.evidence_end(statuses.end_evidence(item)) == end
+    assert statuses.split_evidence(statuses.end_evidence(item))[0] == end
     assert status(item, end) == "open" and status(item, end + dt.timedelta(days=1)) == "closed"
     assert "d'après son texte" in item.status_detail(TODAY).reason
 
@@ -86,6 +86,13 @@ def test_recovery_plan_programmes_ended_with_the_plan():
         assert "plan de relance 2020-2022" in item.status_detail(TODAY).reason
     # the word alone is no programme: « une relance locale rapide » says nothing of an end
     assert status(scheme(title="Financer des équipements publics pour une relance locale rapide")) == "open"
+
+
+def test_the_stored_evidence_gives_its_end_first():
+    item = scheme(title="Appel à projets 2024 (lancé le 15/01/2023)")
+    assert statuses.end_evidence(item) == "2024-12-31 Appel à projets 2024 (lancé le 15/01/2023)"
+    assert status(item, dt.date(2024, 6, 1)) == "open"    # the launch date in the title is no end
+    assert statuses.split_evidence("n'importe quoi") == (None, "")
 
 
 def test_a_call_named_with_a_past_year_is_over():
@@ -152,7 +159,7 @@ def test_no_shipped_scheme_with_a_past_end_shows_as_open(shipped):
     for item in shipped:
         for day in filter(None, (TODAY, _data_day(item))):
             shown = item.status(day)
-            ended = statuses.evidence_end(statuses.end_evidence(item))
+            ended = statuses.split_evidence(statuses.end_evidence(item))[0]
             if item.deadline and item.deadline < day:
                 assert shown == "closed", (item.id, day)
             if ended and ended < day:

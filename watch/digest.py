@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.formatting import date_fr, fold
-from aidenum.catalogue.status import end_evidence, evidence_end
+from aidenum.catalogue.status import end_evidence, split_evidence
 from aidenum.catalogue.vocabularies import STATUSES
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
@@ -261,9 +261,9 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
             item.category, item.reason = "closed", "archivé par sa source"
         elif scheme.deadline and period.since <= scheme.deadline < today:
             item.category, item.reason = "closed", f"date limite du {date_fr(scheme.deadline)} passée"
-        elif period.since <= (evidence_end(evidence := scheme.end_evidence or end_evidence(scheme))
-                              or dt.date.min) < today:   # the end its text states fell in the period
-            item.category, item.reason = "closed", f"fin indiquée par son texte (« {evidence} ») passée"
+        elif _stated_end_in(scheme, period, today):
+            _, excerpt = split_evidence(scheme.end_evidence or end_evidence(scheme))
+            item.category, item.reason = "closed", f"fin indiquée par son texte (« {excerpt} ») passée"
         else:
             return None
         if event is not None and event.kind == "changed":
@@ -285,6 +285,12 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
         item.category = "new"
         return item
     return _closing_or_none(item)
+
+
+def _stated_end_in(scheme: Scheme, period: Period, today: dt.date) -> bool:
+    """The end the scheme's texts state fell in the period (see ``catalogue.status``)."""
+    ended, _ = split_evidence(scheme.end_evidence or end_evidence(scheme))
+    return ended is not None and period.since <= ended < today
 
 
 def _closing_or_none(item: DigestItem) -> DigestItem | None:
