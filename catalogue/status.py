@@ -117,6 +117,15 @@ def _years(text: str) -> list[int]:
     return [int(year) for pair in _YEAR_RE.findall(text) for year in pair if year]
 
 
+def stated_end(scheme) -> tuple[dt.date | None, str]:
+    """(end date, excerpt) the scheme's texts state: the stored reading, or a fresh one when the
+    scheme was never stored (or stored in another shape)."""
+    ended, excerpt = split_evidence(scheme.end_evidence)
+    if ended is None and scheme.end_evidence != NO_EVIDENCE:
+        ended, excerpt = split_evidence(end_evidence(scheme))
+    return ended, excerpt
+
+
 def status_of(scheme, today: dt.date | None = None) -> Status:
     """The status ``scheme`` shows on ``today`` (see the module's docstring)."""
     today = today or dt.date.today()
@@ -126,7 +135,7 @@ def status_of(scheme, today: dt.date | None = None) -> Status:
         return Status("closed", "archivée par la source")
     if scheme.deadline is not None and scheme.deadline < today:
         return Status("closed", f"clôturée le {date_fr(scheme.deadline)}")
-    ended, evidence = split_evidence(scheme.end_evidence or end_evidence(scheme))
+    ended, evidence = stated_end(scheme)
     if ended is not None and ended < today:
         if _RECOVERY_PLAN_RE.fullmatch(evidence):
             return Status("closed", f"clôturée : programme du plan de relance 2020-2022 (« {evidence} »)")

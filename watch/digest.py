@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.formatting import date_fr, fold
-from aidenum.catalogue.status import end_evidence, split_evidence
+from aidenum.catalogue.status import stated_end
 from aidenum.catalogue.vocabularies import STATUSES
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
@@ -262,7 +262,7 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
         elif scheme.deadline and period.since <= scheme.deadline < today:
             item.category, item.reason = "closed", f"date limite du {date_fr(scheme.deadline)} passée"
         elif _stated_end_in(scheme, period, today):
-            _, excerpt = split_evidence(scheme.end_evidence or end_evidence(scheme))
+            _, excerpt = stated_end(scheme)
             item.category, item.reason = "closed", f"fin indiquée par son texte (« {excerpt} ») passée"
         else:
             return None
@@ -289,7 +289,7 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
 
 def _stated_end_in(scheme: Scheme, period: Period, today: dt.date) -> bool:
     """The end the scheme's texts state fell in the period (see ``catalogue.status``)."""
-    ended, _ = split_evidence(scheme.end_evidence or end_evidence(scheme))
+    ended, _ = stated_end(scheme)
     return ended is not None and period.since <= ended < today
 
 
