@@ -130,8 +130,9 @@ def _filter_options(func):
                                             "association… ou le libellé (« Communes »)."),
         click.option("--territoire", help="Ouverts à ce territoire (nom ou code) : « Drôme », « 26 », "
                                           "« DEP:26 », « Bretagne », une commune ou un EPCI."),
-        click.option("--ouverts", is_flag=True, help="Seulement les dispositifs ouverts (date limite non "
-                                                      "dépassée, ou permanents)."),
+        click.option("--ouverts", is_flag=True, help="Seulement les dispositifs ouverts : date limite non "
+                                                      "dépassée et aucune fin passée dans leur texte (les « date "
+                                                      "dépassée — à vérifier » sont écartés)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -194,6 +195,7 @@ def list_command(fmt, limite, **filters):
     """
     import datetime as dt
 
+    from aidenum.catalogue.freshness import freshness_lines
     from aidenum.catalogue.importers import select
     from aidenum.catalogue.store import Catalogue
 
@@ -211,7 +213,8 @@ def list_command(fmt, limite, **filters):
         out = []
         for scheme in schemes:
             item = scheme.to_dict(with_raw=False)
-            item["status"] = scheme.status(today)
+            status = scheme.status_detail(today)
+            item["status"], item["status_reason"] = status.code, status.reason
             out.append(item)
         click.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
@@ -220,6 +223,8 @@ def list_command(fmt, limite, **filters):
         return
     click.echo(_table(schemes, today))
     click.echo(f"{len(schemes)} dispositif(s)")
+    for line in freshness_lines(schemes, today):  # the date of each source's data, with its warning
+        click.echo(line)
 
 
 def _table(schemes, today) -> str:
@@ -301,7 +306,8 @@ def show_command(identifiant, fmt):
         versions = store.versions(identifiant)
     if fmt == "json":
         item = scheme.to_dict()
-        item["status"] = scheme.status()
+        status = scheme.status_detail()
+        item["status"], item["status_reason"] = status.code, status.reason
         item["versions"] = [{k: v for k, v in version.items() if k != "data"} for version in versions]
         click.echo(json.dumps(item, ensure_ascii=False, indent=1))
         return
@@ -329,7 +335,8 @@ def describe(scheme, versions) -> str:
     from aidenum.catalogue.sources import label as source_label
     from aidenum.catalogue.vocabularies import STATUSES, slug_to_label
     lines = [scheme.title, "=" * min(len(scheme.title), 100)]
-    lines.append(f"Statut : {STATUSES[scheme.status()]}")
+    status = scheme.status_detail()
+    lines.append(f"Statut : {STATUSES[status.code]}" + (f" — {status.reason}" if status.reason else ""))
 
     def value_of(name):
         value = getattr(scheme, name)

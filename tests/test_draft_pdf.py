@@ -40,7 +40,8 @@ def pdfs(tmp_path_factory):
         "dsil-detr": (plan.action("A1"), [local_dsil(programmes=["DETR"])], {}),
         "feder": (plan.action("A1"), [fact("feder:feder-bzh-131", rate_max=40.0), local_dsil(rate_max=50.0)], {}),
         "bdt": (plan.action("A7"), [fact("bdt:bdt-long-term-loans")], {}),
-        "bdt-subvention": (plan.action("A5"), [fact("bdt:cnfs")], {}),
+        # as if still open: new posts are suspended since 14/05/2025 (shipped record, issue 12.3)
+        "bdt-subvention": (plan.action("A5"), [fact("bdt:cnfs", deadline=None)], {}),
         "generique": (plan.action("A8"), [open_generic()], {}),
     }
     files, results = [], {}

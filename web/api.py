@@ -146,7 +146,8 @@ def schemes():
 
 def _scheme_json(scheme, today) -> dict:
     item = scheme.to_dict(with_raw=False)
-    item["status"] = scheme.status(today)
+    status = scheme.status_detail(today)
+    item["status"], item["status_reason"] = status.code, status.reason
     return item
 
 
@@ -223,7 +224,7 @@ OPENAPI = {
             ("financeur", "query", "string", "nom du financeur (partie)"),
             ("beneficiaire", "query", "string", "commune, epci, department…"),
             ("territoire", "query", "string", "nom ou code d'un territoire"),
-            ("type", "query", "string", "type d'aide"), ("statut", "query", "string", "open, closing-soon, closed"),
+            ("type", "query", "string", "type d'aide"), ("statut", "query", "string", "open, closing-soon, stale, closed"),
             ("limite", "query", "integer", "nombre maximal de résultats (défaut 50)")))},
         "/api/dispositifs/{scheme_id}": {"get": _op("Fiche d'un dispositif et historique de ses versions", (
             ("scheme_id", "path", "string", "identifiant (at:123, dsil:…)"),))},
