@@ -113,11 +113,12 @@ def test_markers_are_highlighted_and_values_are_not(plan, tmp_path):
     result = draft(plan, plan.action("A1"), [local_dsil()], tmp_path / "d.docx")
     document = docx.Document(str(result.path))
     runs = [run for p in _paragraphs(document) for run in p.runs]
-    markers = [run for run in runs if run.text.startswith("« à compléter")]
+    markers = [run for run in runs if run.text.startswith("«\u00a0à")]
+    assert not [run for run in runs if run.text.startswith("« à")]
     assert markers and all(run.font.highlight_color == WD_COLOR_INDEX.YELLOW and run.bold for run in markers)
     # no marker left inside a longer run (several markers per paragraph, after line breaks…)
-    assert all(run.text.startswith("« à compléter") and run.text.endswith("»")
-               for run in runs if "« à compléter :" in run.text)
+    assert all(run.text.startswith("«\u00a0à compléter\u00a0:") and run.text.endswith("\u00a0»")
+               for run in runs if "«\u00a0à compléter\u00a0:" in run.text)
     plain = [run for run in runs if "Loudéac Communauté" in run.text]
     assert plain and all(run.font.highlight_color is None for run in plain)
     # the missing rate leaves the amount to complete, in the table and in the list
@@ -148,7 +149,7 @@ def test_special_characters_long_and_empty_texts_come_out_intact(plan, tmp_path,
     assert "Commune d'Œuvres & <Fils>" in text and "<& 'spécial'>" in text
     empty = dataclasses.replace(plan.action("A2"), description="")
     result = draft(plan, empty, [scheme], tmp_path / "empty.docx", force=True)
-    assert "« à compléter : description détaillée de l'opération »" in check_docx(result.path)
+    assert "«\u00a0à compléter\u00a0: description détaillée de l'opération\u00a0»" in check_docx(result.path)
 
 
 def test_budget_and_calendar_missing(plan, tmp_path):
@@ -156,7 +157,7 @@ def test_budget_and_calendar_missing(plan, tmp_path):
     result = draft(plan, action, [local_dsil(rate_max=50.0)], tmp_path / "b.docx")
     text = check_docx(result.path)
     assert "coût total HT de l'opération (budget absent du plan)" in result.missing
-    assert "« à compléter : échéancier des dépenses (dates de début et de fin absentes du plan) »" in text
+    assert "«\u00a0à compléter\u00a0: échéancier des dépenses (dates de début et de fin absentes du plan)\u00a0»" in text
     assert "€" not in text.split("Plan de financement prévisionnel de l'opération")[1].split("Échéancier prévisionnel")[0]
 
 
