@@ -16,6 +16,7 @@ from aidenum.catalogue.formatting import long_date_fr
 
 from .markers import (FORM_URL, MARK_CLOSE, MARK_OPEN, MARK_SEP, MARKER_RE, PARAGRAPH,  # noqa: F401
                       clean, marker)
+from .grammar import name_of
 from .financing import (ORIGINS, FinancingPlan, format_eur, format_pct, format_rate, month_label,
                         schedule)
 
@@ -114,7 +115,6 @@ def territory_facts(collectivite, referential) -> dict:
 def build_context(plan, action, schemes, financing: FinancingPlan, *, family: str,
                   today: dt.date, referential=None, warnings: list[str] | None = None) -> dict:
     """Every variable the shipped templates use; a user template may use any subset."""
-    from .grammar import name_of
     collectivite, main = plan.collectivite, schemes[0]
     facts = territory_facts(collectivite, referential)
     name = name_of(collectivite.nom, collectivite.type)
@@ -259,7 +259,7 @@ def _financing_rows(financing: FinancingPlan) -> list[dict]:
     rows = []
     for line in financing.grants:
         amount = (format_eur(line.amount) if line.amount is not None
-                  else marker(_missing_for(financing, line.funder) or f"montant sollicité auprès de {line.funder}",
+                  else marker(_missing_for(financing, line.funder) or f"montant sollicité auprès {name_of(line.funder).of}",
                               short=True))
         rows.append({"financeur": clean(line.funder), "dispositif": clean(line.scheme_title),
                      "nature": KIND_LABELS[line.kind],

@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
-from .family import FAMILIES, TEMPLATE_FILES, family_of
+from .family import FAMILIES, FAMILY_SHORT, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
 from aidenum.catalogue import territory
 from aidenum.catalogue.files import atomic_write, replacing
@@ -204,6 +204,7 @@ def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Tem
                                     if half + i < len(context["manquants"]) else ""))
                                    for i in range(half)]
     context["famille"] = FAMILIES[family]
+    context["famille_courte"] = FAMILY_SHORT[family]
     unknown = sorted(used - set(context))
     if unknown:
         raise DraftError(f"modèle {path.name} : variable inconnue « {unknown[0]} » (variables "

@@ -96,7 +96,7 @@ def test_bdt_draft_with_a_loan(plan, tmp_path):
     assert "Délibération autorisant l'emprunt" in text and "Caisse des dépôts et consignations" in text
     assert "dont emprunt : Banque des Territoires" in text
     assert "420 000,00 €" in text and "100,00 %" in text  # no grant: all self-financed, loan inside
-    assert any(m.startswith("montant de l'emprunt sollicité auprès de Banque des Territoires") for m in result.missing)
+    assert any(m.startswith("montant de l'emprunt sollicité auprès de la Banque des Territoires") for m in result.missing)
     assert "durée du prêt" in result.missing
 
 
