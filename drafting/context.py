@@ -162,6 +162,9 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "dispositif_id": clean(main.id),
         "dispositif_url": clean(main.url) or marker("adresse de la fiche du dispositif"),
         "financeur": clean(", ".join(main.funders)) or marker("financeur sollicité"),
+        # « de l'État (ANCT) et de la Banque des Territoires »: each funder with its article
+        "du_financeur": clean(" et ".join(name_of(f).of for f in main.funders if f.strip()))
+        or f"du financeur {marker('financeur sollicité')}",
         "programme": clean(", ".join(main.programmes)) or "—",
         "categorie_eligibilite": marker("catégorie d'éligibilité retenue (thématique du dispositif)"),
         "montant_sollicite": _amount_text(first_grant, financing),

@@ -31,6 +31,9 @@ SHIPPED_TEMPLATES = shipped("templates")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _SPLIT_RE = re.compile(f"({MARK_OPEN}[^{MARK_CLOSE}]*{MARK_CLOSE})")
 _SENTINELS_RE = re.compile(f"[{MARK_OPEN}{MARK_SEP}{MARK_CLOSE}]")
+# French typography in the prose blocks: a no-break space inside guillemets and before « : ; ! ? »,
+# so that a line never starts with « » » or « : » (seen in the PDFs: « pour le projet «\n Créer… »).
+_FRENCH_SPACE_RE = re.compile(r"(?<=«) | (?=[»:;!?])")
 
 
 class DraftError(ValueError):
@@ -104,8 +107,14 @@ class Templates:
             raise DraftError(f"bloc de texte {name}.j2 : variable inconnue ({error.message})") from None
         except jinja2.exceptions.SecurityError as error:
             raise DraftError(f"bloc de texte {name}.j2 : opération interdite dans un modèle ({error})") from None
-        paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+        paragraphs = [_french_spacing(p.strip()) for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
         return PARAGRAPH.join(paragraphs)
+
+
+def _french_spacing(text: str) -> str:
+    """No-break spaces of French typography, outside the markers (their labels stay as listed)."""
+    return "".join(piece if piece.startswith(MARK_OPEN) else _FRENCH_SPACE_RE.sub("\u00a0", piece)
+                   for piece in _SPLIT_RE.split(text))
 
 
 class _CachingEnvironment(SandboxedEnvironment):

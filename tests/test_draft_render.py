@@ -189,7 +189,7 @@ def test_user_templates_take_precedence(plan, tmp_path):
     text = check_docx(result.path)
     assert result.template == mine / "generique.docx"
     assert "Texte ajouté par la chargée de mission pour Loudéac Communauté - Bretagne Centre." in text
-    assert "Notre lettre à nous pour « Accompagner" in text and "référence du courrier" in result.missing
+    assert "Notre lettre à nous pour «\u00a0Accompagner" in text and "référence du courrier" in result.missing
     assert "Modèle de délibération" in text  # other blocks still come from the shipped ones
 
 
