@@ -107,11 +107,11 @@ class Templates:
             raise DraftError(f"bloc de texte {name}.j2 : variable inconnue ({error.message})") from None
         except jinja2.exceptions.SecurityError as error:
             raise DraftError(f"bloc de texte {name}.j2 : opération interdite dans un modèle ({error})") from None
-        paragraphs = [_french_spacing(p.strip()) for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+        paragraphs = [french_spacing(p.strip()) for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
         return PARAGRAPH.join(paragraphs)
 
 
-def _french_spacing(text: str) -> str:
+def french_spacing(text: str) -> str:
     """No-break spaces of French typography, outside the markers (their labels stay as listed)."""
     return "".join(piece if piece.startswith(MARK_OPEN) else _FRENCH_SPACE_RE.sub("\u00a0", piece)
                    for piece in _SPLIT_RE.split(text))
@@ -207,7 +207,8 @@ def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Tem
     for name in sorted(shown & templates.block_names()):
         context[name] = templates.render_block(name, context)
     missing = _missing(context, shown, financing)
-    context["manquants"] = missing or ["aucun élément : relisez tout de même chaque rubrique"]
+    context["manquants"] = [french_spacing(label) for label in missing] or [
+        "aucun élément : relisez tout de même chaque rubrique"]
     half = (len(context["manquants"]) + 1) // 2  # two columns, read down the first then the second
     context["manquants_paires"] = [(context["manquants"][i], (context["manquants"][half + i]
                                     if half + i < len(context["manquants"]) else ""))

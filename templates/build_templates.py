@@ -25,6 +25,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from aidenum.drafting.render import french_spacing
+
 HERE = Path(__file__).resolve().parent
 FONT = "Arial"
 BODY_PT, TABLE_PT = 10, 9
@@ -162,7 +164,7 @@ class Builder:
         paragraph = self.doc.add_paragraph(style=style)
         if keep_with_next:  # the sentence introducing a table stays on the table's page
             paragraph.paragraph_format.keep_with_next = True
-        run = paragraph.add_run(text)
+        run = paragraph.add_run(french_spacing(text))
         run.bold, run.italic = bold or None, italic or None
         return paragraph
 
