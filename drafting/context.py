@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from aidenum.catalogue.formatting import long_date_fr
+from aidenum.catalogue.vocabularies import fold
 
 from .markers import (FORM_URL, MARK_CLOSE, MARK_OPEN, MARK_SEP, MARKER_RE, PARAGRAPH,  # noqa: F401
                       clean, marker)
@@ -29,9 +30,29 @@ COLLECTIVITE_KINDS = {
     "public-org": "établissement public",
     "public-cies": "entreprise publique locale",
 }
+# The deliberative body and the executive who signs, by kind of applicant (« Le conseil municipal
+# de… », « autorise le maire… »). Syndicats and PETR are typed « epci » in plans but deliberate in a
+# comité syndical, métropoles in a conseil métropolitain: their name says which (council_of).
 COUNCILS = {"commune": ("conseil municipal", "le maire"), "epci": ("conseil communautaire", "le président"),
             "department": ("conseil départemental", "le président du conseil départemental"),
-            "region": ("conseil régional", "le président du conseil régional")}
+            "region": ("conseil régional", "le président du conseil régional"),
+            "association": ("conseil d'administration", "le président"),
+            "public-org": ("conseil d'administration", "le président"),
+            "public-cies": ("conseil d'administration", "le président-directeur général")}
+_SYNDICATE_RE = re.compile(r"^(syndicat|sivom|sivu|sivos|petr|pole d'equilibre|pays)\b")
+_METROPOLE_RE = re.compile(r"metropole")
+
+
+def council_of(collectivite) -> tuple[str, str]:
+    """(organe délibérant, exécutif): every body starts with a consonant (« Le comité syndical »)."""
+    name = fold(collectivite.nom or "")
+    if collectivite.type in ("epci", "public-org") and _SYNDICATE_RE.match(name):
+        return "comité syndical", "le président"
+    if collectivite.type == "epci" and _METROPOLE_RE.search(name):
+        return "conseil métropolitain", "le président"
+    return COUNCILS.get(collectivite.type, ("conseil d'administration", "son représentant légal"))
+
+
 KIND_LABELS = {"grant": "Subvention", "loan": "Prêt"}
 COST_LABEL = "coût total HT de l'opération (budget absent du plan)"
 
@@ -129,8 +150,8 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "a_la_collectivite": clean(name.to),
         "avertissements": [clean(w) for w in warnings or []],
         "type_collectivite": COLLECTIVITE_KINDS.get(collectivite.type, clean(collectivite.type)),
-        "organe_deliberant": COUNCILS.get(collectivite.type, ("organe délibérant",))[0],
-        "executif": COUNCILS.get(collectivite.type, ("", "son représentant légal"))[1],
+        "organe_deliberant": council_of(collectivite)[0],
+        "executif": council_of(collectivite)[1],
         "departement": facts["departement"],
         "arrondissement": facts["arrondissement"],
         "region": clean(facts["region"]) or marker("région"),
