@@ -190,6 +190,10 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "categorie_eligibilite": marker("catégorie d'éligibilité retenue (thématique du dispositif)"),
         "montant_sollicite": _amount_text(first_grant, financing),
         "taux_sollicite": _share_text(first_grant),
+        # « 64 750,00 €, soit 35,00 % du coût HT », or one marker when the amount is to complete
+        "montant_et_part": (f"{format_eur(first_grant.amount)}, soit {format_pct(first_grant.share)} du coût HT"
+                            if first_grant is not None and first_grant.amount is not None
+                            and first_grant.share is not None else _amount_text(first_grant, financing)),
         "autres_aides": _other_aids(financing, main.id),
         "rang_priorite": marker("rang de priorité parmi les demandes de l'année"),
         "date_deliberation": marker("date de la délibération du conseil"),

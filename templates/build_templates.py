@@ -384,7 +384,7 @@ def feder() -> Path:
                        ("Date prévisionnelle de début", "{{ debut }}"),
                        ("Date prévisionnelle d'achèvement", "{{ fin }}"),
                        ("Coût total HT", "{{ cout_total }}"),
-                       ("Montant FEDER sollicité", "{{ montant_sollicite }} ({{ taux_sollicite }} du coût HT)")])
+                       ("Montant FEDER sollicité", "{{ montant_et_part }}")])
     b.section("Description de l'opération", new_page=True)
     b.note(feder=True)
     b.section("Indicateurs de réalisation et de résultat")
@@ -442,7 +442,7 @@ def generic() -> Path:
     b.section("Fiche récapitulative")
     b.form(IDENTITY + [("Dispositif sollicité", "{{ dispositif }}"), ("Financeur", "{{ financeur }}"),
                        ("Intitulé du projet", "{{ projet }}"), ("Coût total HT", "{{ cout_total }}"),
-                       ("Montant sollicité", "{{ montant_sollicite }} ({{ taux_sollicite }} du coût HT)"),
+                       ("Montant sollicité", "{{ montant_et_part }}"),
                        ("Autres aides publiques sollicitées", "{{ autres_aides }}")])
     b.section("Lettre de demande", new_page=True)
     b.para("{{ lettre_demande }}")
