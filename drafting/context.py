@@ -226,7 +226,7 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "categories_detr": [],
     }
     if family == "dsil-detr":
-        from .ds_form import CATEGORIES_CAVEAT, answers, detr_categories, dispositif_label
+        from .ds_form import CATEGORIES_CAVEAT, STATUS_PROPOSAL, answers, detr_categories, dispositif_label
         rows, section = [], None
         for answer in answers(plan, action, schemes, financing, facts):
             if answer.kind in ("PieceJustificative", "Checkbox") or answer.label.startswith("Engagement"):
@@ -237,7 +237,10 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
                 section = answer.section
                 if section:
                     rows.append({"titre": section, "libelle": "", "valeur": ""})
-            rows.append({"titre": "", "libelle": answer.display_label, "valeur": answer.value})
+            value = answer.value
+            if answer.status == STATUS_PROPOSAL:  # an observed rate, never shown as the user's figure
+                value = f"{value} (proposition à confirmer : voir le plan de financement)"
+            rows.append({"titre": "", "libelle": answer.display_label, "valeur": value})
         ctx["formulaire"] = rows
         if dispositif_label(main) == "DETR":
             ctx["categories_detr"] = [clean(f"{wording} (rubrique « {group.capitalize()} »)" if group else wording)

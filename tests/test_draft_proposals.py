@@ -98,6 +98,8 @@ def test_detr_draft_carries_a_labelled_proposal(ain, tmp_path):
     amount = (BUDGET * rate / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
     assert f"{rate.normalize():f} % proposé {euros(amount)}" in text  # the financing table's row
     assert f"Le montant sollicité s'élève à {euros(amount)}" in text  # the letter
+    # the national form's answers, as typed in Démarches simplifiées, still say it is a proposal
+    assert f"{int(amount)} (proposition à confirmer : voir le plan de financement)" in text
 
 
 def test_the_published_maximum_caps_the_proposal(ain, tmp_path):
