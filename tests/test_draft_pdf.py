@@ -42,6 +42,10 @@ def pdfs(tmp_path_factory):
         "bdt": (plan.action("A7"), [fact("bdt:bdt-long-term-loans")], {}),
         "bdt-subvention": (plan.action("A5"), [fact("bdt:cnfs")], {}),
         "generique": (plan.action("A8"), [open_generic()], {}),
+        "bdt-ingenierie": (plan.action("A3"), [fact("bdt:ingenierie-territoires")], {}),
+        "france-services": (plan.action("A6"), [fact("france-services:national")], {}),
+        "fipd": (plan.action("A12"), [fact("fipd:national")], {}),
+        "detr": (plan.action("A1"), [fact("detr:22")], {}),
     }
     files, results = [], {}
     for name, (action, schemes, options) in drafts.items():
