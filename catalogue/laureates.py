@@ -52,8 +52,10 @@ CNFS = "Conseiller numérique"
 FEDER = "FEDER"
 
 # DGCL writes the département on three characters; a few codes are not INSEE codes.
+# « 67A » (Alsace) and « 20A » (Corse) cover two départements each: the first is only the default,
+# the beneficiary's commune or EPCI decides (``Resolver``).
 _DEP_ALIASES = {"20A": "2A", "02A": "2A", "20B": "2B", "02B": "2B",
-                "67A": "67",   # Bas-Rhin, second envelope line
+                "67A": "67",
                 "691": "69"}   # Métropole de Lyon (collectivité à statut particulier) lies in the Rhône
 # A rate a little above 100 % is a rounding of grant / cost; beyond this the row is wrong.
 RATE_TOLERANCE = 1.01
@@ -191,8 +193,7 @@ class Resolver:
         found = self._resolved.get(key)
         if found is None:
             found = self._resolved[key] = self._resolve(dep, insee, siren, by_name)
-        item.departement = dep
-        item.insee, item.epci, item.siren, item.territory, item.region, item.place = found
+        item.insee, item.epci, item.siren, item.departement, item.territory, item.region, item.place = found
 
     def _resolve(self, dep: str, insee: str | None, siren: str | None, name: str) -> tuple:
         ref = self.ref
@@ -205,6 +206,10 @@ class Resolver:
             code = f"EPCI:{siren}"
         elif name:
             code = self._commune_by_name(name, dep)
+        if code and f"DEP:{dep}" not in ref.ancestors(code):
+            # DGCL files a whole envelope under one code: « 67A » holds Bas-Rhin and Haut-Rhin
+            # communes, « 20A » both Corsican départements; the commune or EPCI code is the truth.
+            dep = (ref.department_of(code) or f"DEP:{dep}")[4:]
         commune = epci = None
         if code and code.startswith("COM:"):
             commune = code[4:]
@@ -217,7 +222,7 @@ class Resolver:
         place = ref.territories[territory_code].name
         if not territory_code.startswith("DEP:"):
             place = f"{place} ({dep})"
-        return commune, epci, siren, territory_code, region, place
+        return commune, epci, siren, dep, territory_code, region, place
 
     def _commune_by_name(self, name: str, dep: str) -> str | None:
         """2018 rows without type nor code: the beneficiary is often the commune, by name."""
