@@ -12,20 +12,25 @@ way préfectures type titles — capitals, no accents, abbreviations and split c
 case first (both sides alike, so an all-capital title stems like a typed one), then the variants
 in ``_VARIANTS`` are rewritten to one form.
 
-Scoring of a funded project for a query: cosine of the binary tf-idf vectors of the two term
-sets (``similarity``, 0..1), times a proximity weight (same commune or EPCI > département >
+Scoring of a funded project for a query: cosine of the query's weighted term vector and the
+project's binary tf-idf vector (``similarity``, 0..1), times a proximity weight (same commune or EPCI > département >
 région > France) and a recency weight. FTS5 only picks candidates (best bm25 nationally, in the
 applicant's département and in its région); the scoring is done on those in Python.
 
 Evidence per dispositif counts the *comparable* projects (similarity ≥ ``COMPARABLE``) in the
 narrowest scope holding at least ``MIN_EVIDENCE`` of them: the département, else the région,
 else France; the sentence names that scope.
+
+Threads: one ``SimilarProjects`` may serve the web app's threads. Each thread reads through its
+own SQLite connection (a connection is not shared between threads); the in-memory caches are
+guarded by a lock.
 """
 from __future__ import annotations
 
 import re
 import sqlite3
 import statistics
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,11 +39,12 @@ from math import log, sqrt
 from pathlib import Path
 
 from aidenum.catalogue import laureates as store_module
+from aidenum.catalogue.formatting import NBSP, amount_fr, percent_fr
 from aidenum.catalogue.vocabularies import fold
 from .analysis import ANALYZER_VERSION, analyze
 
 NORMALISATION_VERSION = 1
-INDEX_SCHEMA_VERSION = 3
+INDEX_SCHEMA_VERSION = 4       # 4: DGCL rows are never merged with each other, only ANCT copies with them
 INDEX_VERSION = f"{ANALYZER_VERSION}.{NORMALISATION_VERSION}.{INDEX_SCHEMA_VERSION}"
 
 # Variants seen in the DGCL titles (2018, 2019, 2023), on folded lower-case text.
@@ -59,15 +65,17 @@ _VARIANTS = [
     (re.compile(r"\bcyber[\s-]securite\b"), "cybersecurite"),
 ]
 
-# Weights (see module doc). Proximity: a project of the applicant's own commune or EPCI is the
-# best evidence; national figures still say something.
-PROXIMITY = {"commune": 1.0, "intercommunalité": 1.0, "département": 0.8, "région": 0.6, "France": 0.45}
+# Weights (see module doc). Proximity: a project of the applicant's own commune is the best
+# evidence, its EPCI's nearly as good; national figures still say something.
+PROXIMITY = {"commune": 1.0, "intercommunalité": 0.9, "département": 0.8, "région": 0.6, "France": 0.45}
 RECENCY_PER_YEAR = 0.92       # weight of a project one year older
 COMPARABLE = 0.30             # similarity for a project to count as evidence
 MIN_SIMILARITY = 0.15         # below this a project is not shown at all
 MIN_EVIDENCE = 3              # comparable projects needed before a scope is used
 GENERIC_SHARE = 0.03          # a term in more than 3 % of the projects (« travaux ») weighs little and
-                              # does not fetch candidates
+                              # does not fetch candidates…
+GENERIC_MIN_DOCS = 1000       # …unless it is in fewer projects than this: fetching them is cheap, and in a
+                              # small store (one département) 3 % is a handful of projects
 GENERIC_FACTOR = 0.3
 MAX_QUERY_TERMS = 16
 CONCEPT_BOOST = 2.0           # a term of a thesaurus concept found in the action
@@ -126,11 +134,13 @@ class FundedProject:
     id: int = 0
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "dispositif": self.dispositif, "year": self.year,
-                "beneficiary": self.beneficiary, "place": self.place, "insee": self.insee, "siren": self.siren,
-                "departement": self.departement, "region": self.region, "cost": self.cost, "grant": self.grant,
-                "rate": self.rate, "score": round(self.score, 4), "similarity": round(self.similarity, 4),
-                "proximity": self.proximity, "source": self.source}
+        return {**{name: getattr(self, name) for name in _STORED_FIELDS}, "score": round(self.score, 4),
+                "similarity": round(self.similarity, 4), "proximity": self.proximity, "source": self.source}
+
+
+# What a FundedProject takes from its laureates row, in the order of its JSON (``as_dict``).
+_STORED_FIELDS = ("title", "dispositif", "year", "beneficiary", "place", "insee", "siren", "departement", "region",
+                  "cost", "grant", "rate")
 
 
 @dataclass
@@ -182,15 +192,15 @@ CREATE VIRTUAL TABLE similar_terms USING fts5(terms, zone, norm UNINDEXED,
                                               tokenize = 'unicode61 remove_diacritics 0');
 CREATE TABLE similar_df (term TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID
 """
-_ROW_COLUMNS = ("id", "title", "dispositif", "year", "beneficiary", "place", "insee", "siren", "epci",
-                "departement", "region", "cost", "grant", "rate", "source")
+_ROW_COLUMNS = ("id", *_STORED_FIELDS, "source")
 
 
 class SimilarProjects:
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS index stays in memory once read
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
         self.db.executescript(store_module.SCHEMA + "CREATE TABLE IF NOT EXISTS similar_meta (key TEXT PRIMARY KEY, value TEXT);")
         self._df: dict[str, int] = {}
         self._docs = 0
@@ -198,6 +208,20 @@ class SimilarProjects:
         self._max_year = None
         self._year_list: list[int] | None = None
         self._cache: dict[tuple, list[FundedProject]] = {}
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first use)."""
+        connection = getattr(self._local, "db", None)
+        if connection is None:
+            # check_same_thread off only so that close() may close every thread's connection;
+            # each is used by the thread that opened it.
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS index stays in memory once read
+            self._local.db = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
 
     @classmethod
     def open(cls, home: Path | str | None = None) -> "SimilarProjects | None":
@@ -214,7 +238,11 @@ class SimilarProjects:
         return instance
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
 
     # -- index ------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:
@@ -240,16 +268,18 @@ class SimilarProjects:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in INDEX_SCHEMA.strip().split(";\n"):
                 db.execute(statement)
-            seen: set[tuple] = set()
+            dgcl_keys: set[tuple] = set()
             docs: list[tuple[int, list[str], str]] = []
-            # DGCL lists first: the ANCT versions of the same years repeat their projects.
-            cursor = db.execute("SELECT id, title, year, dispositif, departement, region, insee, epci, grant "
-                                "FROM laureates ORDER BY source <> 'dgcl', id")
-            for id_, title, year, dispositif, dep, region, insee, epci, grant in cursor:
+            # DGCL lists first: the ANCT versions of the same years repeat their projects (an ANCT
+            # row that matches a DGCL one is left out); two DGCL rows are two projects.
+            cursor = db.execute("SELECT id, title, year, dispositif, departement, region, insee, epci, grant, "
+                                "source FROM laureates ORDER BY source <> 'dgcl', id")
+            for id_, title, year, dispositif, dep, region, insee, epci, grant, source in cursor:
                 key = (year, dispositif, dep, round(grant or 0), re.sub(r"[^a-z0-9]", "", fold(title))[:30])
-                if key in seen:
+                if source == "dgcl":
+                    dgcl_keys.add(key)
+                elif key in dgcl_keys:
                     continue
-                seen.add(key)
                 docs.append((id_, sorted(set(terms(title))), _zone(year, dep, region, insee, epci)))
             frequencies = Counter(t for _, doc_terms, _ in docs for t in doc_terms)
             self._df, self._docs = dict(frequencies), len(docs) or 1
@@ -264,8 +294,9 @@ class SimilarProjects:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        self._df, self._year_list, self._max_year = {}, None, None
-        self._cache.clear()
+        with self._lock:
+            self._df, self._year_list, self._max_year = {}, None, None
+            self._cache.clear()
         return len(docs)
 
     def _frequency(self, term: str) -> int:
@@ -278,10 +309,13 @@ class SimilarProjects:
             df = self._df[term] = row[0] if row else 0
         return df
 
+    def _generic(self, term: str) -> bool:
+        return self._frequency(term) > max(self._docs * GENERIC_SHARE, GENERIC_MIN_DOCS)
+
     def _idf(self, term: str) -> float:
         df = self._frequency(term)
         weight = log(1 + self._docs / (df or 1))
-        return weight * GENERIC_FACTOR if df > self._docs * GENERIC_SHARE else weight
+        return weight * GENERIC_FACTOR if self._generic(term) else weight
 
     # -- applicant --------------------------------------------------------------------------------
     def _place(self, applicant) -> _Place | None:
@@ -293,10 +327,7 @@ class SimilarProjects:
             dep = getattr(applicant, "departement", None)
             region = getattr(applicant, "region", None)
             return _Place(departement=dep, region=region) if dep or region else None
-        from aidenum.catalogue import territory
-        if self._referential is None:
-            self._referential = territory.load()
-        ref = self._referential
+        ref = self._territories()
         if code not in ref.territories:
             return None
         dep = ref.department_of(code)
@@ -339,7 +370,7 @@ class SimilarProjects:
         Terms found in many projects are left out of the match expression when others remain
         (they still count in the similarity): matching « école » alone means thousands of rows."""
         by_rarity = sorted(query, key=self._frequency)
-        specific = [t for t in by_rarity if self._frequency(t) <= self._docs * GENERIC_SHARE] or by_rarity[:3]
+        specific = [t for t in by_rarity if not self._generic(t)] or by_rarity[:3]
         specific = sorted(specific, key=lambda t: -query[t])[:MATCH_TERMS]
         match = "terms : (" + " OR ".join(f'"{term}"' for term in specific) + ")"
         if before_year:
@@ -380,7 +411,8 @@ class SimilarProjects:
     def _scored(self, text: str, applicant, before_year: int | None) -> tuple[list[FundedProject], _Place | None]:
         place = self._place(applicant)
         key = (text, place, before_year)
-        cached = self._cache.get(key)
+        with self._lock:
+            cached = self._cache.get(key)
         if cached is not None:
             return cached, place
         query = self._query(text)
@@ -390,7 +422,7 @@ class SimilarProjects:
             reference = self._reference_year(before_year)
             kept: list[tuple[float, int, float, str]] = []
             for rowid, (doc_terms, zone, norm) in self._candidates(query, place, before_year).items():
-                shared = sum(query[t] ** 2 for t in doc_terms.split() if t in query)
+                shared = sum(query[t] * self._idf(t) for t in doc_terms.split() if t in query)
                 if not shared or not norm:
                     continue
                 similarity = shared / (query_norm * norm)
@@ -405,15 +437,13 @@ class SimilarProjects:
             rows = self._rows([k[1] for k in kept]) if kept else {}
             for score, rowid, similarity, level in kept:
                 values = rows[rowid]
-                results.append(FundedProject(
-                    title=values["title"], dispositif=values["dispositif"], year=values["year"],
-                    beneficiary=values["beneficiary"], place=values["place"], insee=values["insee"],
-                    siren=values["siren"], departement=values["departement"], region=values["region"],
-                    cost=values["cost"], grant=values["grant"], rate=values["rate"],
-                    score=score, proximity=level, similarity=similarity, source=values["source"], id=rowid))
-        if len(self._cache) >= CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = results
+                results.append(FundedProject(**{name: values[name] for name in _STORED_FIELDS}, score=score,
+                                             proximity=level, similarity=similarity, source=values["source"],
+                                             id=rowid))
+        with self._lock:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = results
         return results, place
 
     def search(self, text: str, applicant=None, top: int = 10, before_year: int | None = None) -> list[FundedProject]:
@@ -462,11 +492,15 @@ class SimilarProjects:
     def _label_of(self, scope: str) -> str:
         if scope == "FR":
             return "en France"
-        from aidenum.catalogue import territory
+        ref = self._territories()
+        return place_phrase(scope, ref.territories[scope].name if scope in ref.territories else scope)
+
+    def _territories(self):
+        """The territory referential, loaded on first need (``aidenum match`` may never need it)."""
         if self._referential is None:
+            from aidenum.catalogue import territory
             self._referential = territory.load()
-        name = self._referential.territories[scope].name if scope in self._referential.territories else scope
-        return place_phrase(scope, name)
+        return self._referential
 
 
 def _thesaurus():
@@ -579,15 +613,12 @@ def years_phrase(years: list[int]) -> str:
 
 
 def percent_text(value: float) -> str:
-    """30.0 -> « 30 % », 37.5 -> « 37,5 % » (no-break space)."""
-    rounded = round(value, 1)
-    text = f"{rounded:.0f}" if abs(rounded - round(rounded)) < 0.05 else f"{rounded:.1f}".replace(".", ",")
-    return f"{text}\u00a0%"
+    """An observed rate to one decimal: 30.0 -> « 30 % », 37.46 -> « 37,5 % » (no-break space)."""
+    return percent_fr(round(value, 1), unit_space=NBSP)
 
 
 def _euros(value: float) -> str:
-    from aidenum.catalogue.normalise import number_fr
-    return f"{number_fr(value)}\u00a0€"
+    return amount_fr(value, 0, unit_space=NBSP)
 
 
 _REGION_PHRASES = {
