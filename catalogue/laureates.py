@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import gzip
 import io
 import json
+import math
 import operator
 import re
 import sqlite3
@@ -136,6 +138,12 @@ def _number(value, field: str, required: bool = False) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
+    try:
+        number = float(value.replace(",", "."))  # the common case: « 12815,0 »
+    except ValueError:
+        pass
+    else:
+        return number if math.isfinite(number) else None  # « inf »: DGCL's rate when the cost is 0
     text = value.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
     if text.lower() in ("inf", "nan", "-inf") or text.startswith("#"):
         return None  # « inf »: DGCL's rate when the cost is 0; « #DIV/0 ! »: a spreadsheet's
@@ -176,10 +184,14 @@ class Resolver:
         self.ref = referential or territory.load()
         self._by_name: dict[tuple[str, str], str | None] = {}
         self._resolved: dict[tuple, tuple] = {}
+        self._departements: dict[str, str | None] = {}  # as written -> INSEE code, None when unknown
 
     def departement(self, raw: str, field: str) -> str:
-        code = departement_code(raw)
-        if not code or f"DEP:{code}" not in self.ref.territories:
+        if raw not in self._departements:
+            code = departement_code(raw)
+            self._departements[raw] = code if code and f"DEP:{code}" in self.ref.territories else None
+        code = self._departements[raw]
+        if code is None:
             raise _RowFault(field, f"département inconnu « {(raw or '').strip()} »")
         return code
 
@@ -243,7 +255,14 @@ Progress = Callable[[int, int], None]  # (done, total), in bytes of the file or 
 
 
 def _clean(text) -> str:
-    return re.sub(r"\s+", " ", str(text or "")).strip()
+    """Whitespace runs (newlines of quoted cells included) to one space, ends stripped."""
+    return " ".join(str(text).split()) if text else ""
+
+
+def _column(values, at: dict[str, int], name: str):
+    """The cell of column ``name`` in a spreadsheet row (None when the row is shorter)."""
+    index = at.get(name)
+    return values[index] if index is not None and index < len(values) else None
 
 
 class _Reader:
@@ -286,7 +305,7 @@ class DgclCsvReader(_Reader):
             missing = [h for h in self.HEADER if h not in header]
             if missing:
                 raise LaureateError(f"{self.name} : colonnes DGCL manquantes : {', '.join(missing)}")
-            at = {h: header.index(h) for h in self.HEADER}
+            order = [header.index(h) for h in self.HEADER]
             last_line = reader.line_num
             count = 0
             for record in reader:
@@ -300,22 +319,21 @@ class DgclCsvReader(_Reader):
                     yield RowError(self.name, line, "ligne", f"{len(record)} colonnes au lieu de {len(header)}")
                     continue
                 try:
-                    yield self._row(line, {h: record[i] for h, i in at.items()})
+                    yield self._row(line, *[record[i] for i in order])
                 except _RowFault as fault:
                     yield self.fault(line, fault)
             self.progress(raw.tell(), self.size)
 
-    def _row(self, line: int, row: dict[str, str]) -> Laureate:
-        cost = _number(row["cout_ht"], "cout_ht")
-        grant = _number(row["subvention"], "subvention", required=True)
-        rate = _rate_percent(_number(row["taux"], "taux"), cost, grant, "taux")
-        kind = _clean(row["beneficiaire_type"]).lower()
-        item = self.item(line, row["exercice"], _clean(row["dispositif"]).upper(), row["intitule"],
-                         beneficiary=_clean(row["beneficiaire_nom"]), beneficiary_type=kind,
-                         cost=cost, grant=grant, rate=rate)
-        dep = self.resolver.departement(row["beneficiaire_dep"], "beneficiaire_dep")
-        self.resolver.resolve(item, dep, insee=row["beneficiaire_code_insee"], siren=row["beneficiaire_siren"],
-                              name=item.beneficiary)
+    def _row(self, line: int, year: str, dispositif: str, _programme: str, kind: str, siren: str, dep: str,
+             name: str, insee: str, title: str, cost: str, grant: str, rate: str) -> Laureate:
+        """One record, its cells in ``HEADER`` order."""
+        cost_value = _number(cost, "cout_ht")
+        grant_value = _number(grant, "subvention", required=True)
+        item = self.item(line, year, _clean(dispositif).upper(), title, beneficiary=_clean(name),
+                         beneficiary_type=_clean(kind).lower(), cost=cost_value, grant=grant_value,
+                         rate=_rate_percent(_number(rate, "taux"), cost_value, grant_value, "taux"))
+        code = self.resolver.departement(dep, "beneficiaire_dep")
+        self.resolver.resolve(item, code, insee=insee, siren=siren, name=item.beneficiary)
         return item
 
 
@@ -432,11 +450,8 @@ class AnctXlsxReader(_Reader):
                 empty_run = 0
                 if line % PROGRESS_EVERY == 0:
                     self.progress(line, max(sheet.max_row or 0, line))
-                def get(name, values=values):
-                    index = at.get(name)
-                    return values[index] if index is not None and index < len(values) else None
                 try:
-                    yield _anct_row(self, line, year, get)
+                    yield _anct_row(self, line, year, functools.partial(_column, values, at))
                 except _RowFault as fault:
                     yield self.fault(line, fault)
         finally:
@@ -456,7 +471,7 @@ class AnctXlsxReader(_Reader):
 # ODS 2018 column names -> the 2019 names used by _anct_row.
 _ODS_COLUMNS = {"inseedep": "id_dep", "dot": "dotation", "echelon": "echelon", "beneficiaire": "nom_terr",
                 "catgeorie": "categorie", "description": "description", "cout": "cout_total",
-                "subvention": "montant_sub", "levier": "pct_sub"}
+                "subvention": "montant_sub", "levier": "pct_sub", "inseecom": "inseecom", "inseeepci": "inseeepci"}
 _NS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
        "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0"}
@@ -502,25 +517,19 @@ class AnctOdsReader(_Reader):
                     continue
                 if line % PROGRESS_EVERY == 0:
                     self.progress(content.tell(), total)
-                yield from self._one(line, year, values, at, header)
+                yield from self._one(line, year, values, at)
         self.progress(total, total)
 
-    def _one(self, line, year, values, at, header) -> Iterator[Row]:
+    def _one(self, line, year, values, at) -> Iterator[Row]:
         def get(name):
-            if name == "id_terr":
-                kind = fold(_at(values, header, "echelon"))
-                return _at(values, header, "inseecom" if kind == "commune" else "inseeepci")
-            index = at.get(name)
-            return values[index] if index is not None and index < len(values) else None
+            if name == "id_terr":  # 2018 has one code column per echelon
+                kind = fold(_clean(_column(values, at, "echelon")))
+                name = "inseecom" if kind == "commune" else "inseeepci"
+            return _column(values, at, name)
         try:
             yield _anct_row(self, line, year, get)
         except _RowFault as fault:
             yield self.fault(line, fault)
-
-
-def _at(values: list[str], header: list[str], name: str) -> str:
-    index = header.index(name) if name in header else None
-    return values[index] if index is not None and index < len(values) else ""
 
 
 def _ods_cells(row) -> list[str]:

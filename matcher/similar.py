@@ -74,7 +74,7 @@ MIN_SIMILARITY = 0.15         # below this a project is not shown at all
 MIN_EVIDENCE = 3              # comparable projects needed before a scope is used
 GENERIC_SHARE = 0.03          # a term in more than 3 % of the projects (« travaux ») weighs little and
                               # does not fetch candidates…
-GENERIC_MIN_DOCS = 1000       # …unless it is in fewer projects than this: fetching them is cheap, and in a
+FETCH_ALWAYS = 1000           # …unless it is in fewer projects than this: fetching them is cheap, and in a
                               # small store (one département) 3 % is a handful of projects
 GENERIC_FACTOR = 0.3
 MAX_QUERY_TERMS = 16
@@ -205,7 +205,6 @@ class SimilarProjects:
         self._df: dict[str, int] = {}
         self._docs = 0
         self._referential = None
-        self._max_year = None
         self._year_list: list[int] | None = None
         self._cache: dict[tuple, list[FundedProject]] = {}
 
@@ -288,6 +287,9 @@ class SimilarProjects:
                            ((id_, " ".join(doc_terms), zone, round(sqrt(sum(self._idf(t) ** 2 for t in doc_terms)), 6))
                             for id_, doc_terms, zone in docs))
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('docs', ?)", (str(len(docs)),))
+            # the years, kept here: reading them from the laureates is a scan of the whole table
+            years = sorted({int(zone.split(maxsplit=1)[0][1:]) for _, _, zone in docs})
+            db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('years', ?)", (" ".join(map(str, years)),))
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('stamp', ?)", (stamp,))
             db.execute("COMMIT")
         except BaseException:
@@ -295,7 +297,7 @@ class SimilarProjects:
                 db.execute("ROLLBACK")
             raise
         with self._lock:
-            self._df, self._year_list, self._max_year = {}, None, None
+            self._df, self._year_list = {}, None
             self._cache.clear()
         return len(docs)
 
@@ -310,7 +312,7 @@ class SimilarProjects:
         return df
 
     def _generic(self, term: str) -> bool:
-        return self._frequency(term) > max(self._docs * GENERIC_SHARE, GENERIC_MIN_DOCS)
+        return self._frequency(term) > self._docs * GENERIC_SHARE
 
     def _idf(self, term: str) -> float:
         df = self._frequency(term)
@@ -370,7 +372,7 @@ class SimilarProjects:
         Terms found in many projects are left out of the match expression when others remain
         (they still count in the similarity): matching « école » alone means thousands of rows."""
         by_rarity = sorted(query, key=self._frequency)
-        specific = [t for t in by_rarity if not self._generic(t)] or by_rarity[:3]
+        specific = [t for t in by_rarity if not self._generic(t) or self._frequency(t) <= FETCH_ALWAYS] or by_rarity[:3]
         specific = sorted(specific, key=lambda t: -query[t])[:MATCH_TERMS]
         match = "terms : (" + " OR ".join(f'"{term}"' for term in specific) + ")"
         if before_year:
@@ -393,7 +395,7 @@ class SimilarProjects:
 
     def _years(self) -> list[int]:
         if self._year_list is None:
-            self._year_list = [y for (y,) in self.db.execute("SELECT DISTINCT year FROM laureates ORDER BY year")]
+            self._year_list = [int(year) for year in (self._meta("years") or "").split()]
         return self._year_list
 
     def _rows(self, ids: list[int]) -> dict[int, dict]:
@@ -404,9 +406,8 @@ class SimilarProjects:
     def _reference_year(self, before_year: int | None) -> int:
         if before_year:
             return before_year - 1
-        if self._max_year is None:
-            self._max_year = self.db.execute("SELECT max(year) FROM laureates").fetchone()[0] or 0
-        return self._max_year
+        years = self._years()
+        return years[-1] if years else 0
 
     def _scored(self, text: str, applicant, before_year: int | None) -> tuple[list[FundedProject], _Place | None]:
         place = self._place(applicant)
@@ -419,10 +420,12 @@ class SimilarProjects:
         results: list[FundedProject] = []
         if query:
             query_norm = sqrt(sum(w * w for w in query.values()))
+            # a project's vector is binary tf-idf: its term weighs the term's idf
+            products = {term: weight * self._idf(term) for term, weight in query.items()}
             reference = self._reference_year(before_year)
             kept: list[tuple[float, int, float, str]] = []
             for rowid, (doc_terms, zone, norm) in self._candidates(query, place, before_year).items():
-                shared = sum(query[t] * self._idf(t) for t in doc_terms.split() if t in query)
+                shared = sum(products[t] for t in doc_terms.split() if t in products)
                 if not shared or not norm:
                     continue
                 similarity = shared / (query_norm * norm)
