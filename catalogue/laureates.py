@@ -39,6 +39,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from . import territory
+from .formatting import date_fr, percent_fr
 from .paths import home, shipped
 from .vocabularies import fold
 
@@ -59,6 +60,7 @@ FEDER = "FEDER"
 _DEP_ALIASES = {"20A": "2A", "02A": "2A", "20B": "2B", "02B": "2B",
                 "67A": "67",
                 "691": "69"}   # Métropole de Lyon (collectivité à statut particulier) lies in the Rhône
+_ENVELOPE_OTHERS = {"67": ("68",), "2A": ("2B",)}
 # A rate a little above 100 % is a rounding of grant / cost; beyond this the row is wrong.
 RATE_TOLERANCE = 1.01
 BATCH = 5000               # rows per executemany
@@ -162,7 +164,7 @@ def _rate_percent(raw_fraction: float | None, cost: float | None, grant: float |
     if fraction is None or not cost:
         return None
     if fraction < 0 or fraction > RATE_TOLERANCE:
-        raise _RowFault(field, f"taux de {fraction * 100:.0f} % impossible (subvention supérieure au coût)")
+        raise _RowFault(field, f"taux de {percent_fr(round(fraction * 100))} impossible (subvention supérieure au coût)")
     return round(min(fraction, 1.0) * 100, 4)
 
 
@@ -237,13 +239,17 @@ class Resolver:
         return commune, epci, siren, dep, territory_code, region, place
 
     def _commune_by_name(self, name: str, dep: str) -> str | None:
-        """2018 rows without type nor code: the beneficiary is often the commune, by name."""
+        """2018 rows without type nor code: the beneficiary is often the commune, by name (in the
+        other département of an envelope code too)."""
         key = (fold(name), dep)
         if key not in self._by_name:
-            try:
-                code = self.ref.resolve(f"{name.strip()} ({dep})", scale="COM")
-            except territory.TerritoryError:
-                code = None
+            code = None
+            for candidate in (dep, *_ENVELOPE_OTHERS.get(dep, ())):
+                try:
+                    code = self.ref.resolve(f"{name.strip()} ({candidate})", scale="COM")
+                    break
+                except territory.TerritoryError:
+                    continue
             self._by_name[key] = code
         return self._by_name[key]
 
@@ -773,7 +779,7 @@ def build_shipped(sources: list[Path], out: Path = SHIPPED_PATH, extracted: str 
     """Rebuild the shipped compact file from the DGCL CSV files (developer command, see README):
     ``python -c "from aidenum.catalogue.laureates import build_shipped; build_shipped([...])"``."""
     resolver = Resolver()
-    extracted = extracted or dt.date.today().strftime("%d/%m/%Y")
+    extracted = extracted or date_fr(dt.date.today())
 
     def rows() -> Iterator[Laureate]:
         for path in sources:
