@@ -187,6 +187,7 @@ class Resolver:
         self._by_name: dict[tuple[str, str], str | None] = {}
         self._resolved: dict[tuple, tuple] = {}
         self._departements: dict[str, str | None] = {}  # as written -> INSEE code, None when unknown
+        self._regions: dict[str, str | None] = {}
 
     def departement(self, raw: str, field: str) -> str:
         if raw not in self._departements:
@@ -232,11 +233,16 @@ class Resolver:
         elif code:
             epci = code[5:]
         territory_code = code or f"DEP:{dep}"
-        region = (ref.region_of(f"DEP:{dep}") or "")[4:] or None
+        region = self._region(dep)
         place = ref.territories[territory_code].name
         if not territory_code.startswith("DEP:"):
             place = f"{place} ({dep})"
         return commune, epci, siren, dep, territory_code, region, place
+
+    def _region(self, dep: str) -> str | None:
+        if dep not in self._regions:
+            self._regions[dep] = (self.ref.region_of(f"DEP:{dep}") or "")[4:] or None
+        return self._regions[dep]
 
     def _commune_by_name(self, name: str, dep: str) -> str | None:
         """2018 rows without type nor code: the beneficiary is often the commune, by name (in the

@@ -230,7 +230,7 @@ class SimilarProjects:
         if not path.is_file():
             return None
         instance = cls(path)
-        if instance.db.execute("SELECT count(*) FROM laureates").fetchone()[0] == 0:
+        if instance.db.execute("SELECT 1 FROM laureates LIMIT 1").fetchone() is None:  # count(*) reads the table
             instance.close()
             return None
         instance.ensure_index()
