@@ -164,7 +164,8 @@ def _rate_percent(raw_fraction: float | None, cost: float | None, grant: float |
     if fraction is None or not cost:
         return None
     if fraction < 0 or fraction > RATE_TOLERANCE:
-        raise _RowFault(field, f"taux de {percent_fr(round(fraction * 100))} impossible (subvention supérieure au coût)")
+        raise _RowFault(field, f"taux de {percent_fr(round(fraction * 100))} impossible "
+                               "(subvention supérieure au coût)")
     return round(min(fraction, 1.0) * 100, 4)
 
 

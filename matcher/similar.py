@@ -13,9 +13,10 @@ case first (both sides alike, so an all-capital title stems like a typed one), t
 in ``_VARIANTS`` are rewritten to one form.
 
 Scoring of a funded project for a query: cosine of the query's weighted term vector and the
-project's binary tf-idf vector (``similarity``, 0..1), times a proximity weight (same commune or EPCI > département >
-région > France) and a recency weight. FTS5 only picks candidates (best bm25 nationally, in the
-applicant's département and in its région); the scoring is done on those in Python.
+project's binary tf-idf vector (``similarity``, 0..1), times a proximity weight (same commune >
+same EPCI > département > région > France) and a recency weight. FTS5 only picks candidates
+(best bm25 nationally, in the applicant's département and in its région); the scoring is done on
+those in Python.
 
 Evidence per dispositif counts the *comparable* projects (similarity ≥ ``COMPARABLE``) in the
 narrowest scope holding at least ``MIN_EVIDENCE`` of them: the département, else the région,
@@ -372,7 +373,8 @@ class SimilarProjects:
         Terms found in many projects are left out of the match expression when others remain
         (they still count in the similarity): matching « école » alone means thousands of rows."""
         by_rarity = sorted(query, key=self._frequency)
-        specific = [t for t in by_rarity if not self._generic(t) or self._frequency(t) <= FETCH_ALWAYS] or by_rarity[:3]
+        specific = ([t for t in by_rarity if not self._generic(t) or self._frequency(t) <= FETCH_ALWAYS]
+                    or by_rarity[:3])
         specific = sorted(specific, key=lambda t: -query[t])[:MATCH_TERMS]
         match = "terms : (" + " OR ".join(f'"{term}"' for term in specific) + ")"
         if before_year:
