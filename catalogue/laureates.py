@@ -72,7 +72,7 @@ class LaureateError(ValueError):
     """A file that cannot be imported at all; ``str()`` is French."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Laureate:
     """One funded project, as stored."""
     source_file: str
