@@ -45,7 +45,7 @@ from aidenum.catalogue.vocabularies import fold
 from .analysis import ANALYZER_VERSION, analyze
 
 NORMALISATION_VERSION = 1
-INDEX_SCHEMA_VERSION = 4       # 4: DGCL rows are never merged with each other, only ANCT copies with them
+INDEX_SCHEMA_VERSION = 5       # 4: DGCL rows never merged with each other; 5: evidence facts in the index
 INDEX_VERSION = f"{ANALYZER_VERSION}.{NORMALISATION_VERSION}.{INDEX_SCHEMA_VERSION}"
 
 # Variants seen in the DGCL titles (2018, 2019, 2023), on folded lower-case text.
@@ -142,6 +142,11 @@ class FundedProject:
 # What a FundedProject takes from its laureates row, in the order of its JSON (``as_dict``).
 _STORED_FIELDS = ("title", "dispositif", "year", "beneficiary", "place", "insee", "siren", "departement", "region",
                   "cost", "grant", "rate")
+# Of these, what scoring and evidence need is kept in the term index (read with the candidates);
+# the rest is read from the laureates for the projects shown only (a cold process pays a disk
+# read per row: ~13 ms an action when every candidate's row was read).
+_INDEX_FACTS = ("dispositif", "year", "departement", "region", "rate", "grant")
+_DETAIL_FIELDS = ("title", "beneficiary", "place", "insee", "siren", "cost", "source")
 
 
 @dataclass
@@ -189,11 +194,12 @@ class _Place:
 # -- the look-up ---------------------------------------------------------------------------------
 
 INDEX_SCHEMA = """
-CREATE VIRTUAL TABLE similar_terms USING fts5(terms, zone, norm UNINDEXED,
-                                              tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE similar_terms USING fts5(terms, zone, norm UNINDEXED, dispositif UNINDEXED, year UNINDEXED,
+                                              departement UNINDEXED, region UNINDEXED, rate UNINDEXED,
+                                              grant UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
 CREATE TABLE similar_df (term TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID
 """
-_ROW_COLUMNS = ("id", *_STORED_FIELDS, "source")
+_ROW_COLUMNS = ("id", *_DETAIL_FIELDS)
 
 
 class SimilarProjects:
@@ -269,27 +275,29 @@ class SimilarProjects:
             for statement in INDEX_SCHEMA.strip().split(";\n"):
                 db.execute(statement)
             dgcl_keys: set[tuple] = set()
-            docs: list[tuple[int, list[str], str]] = []
+            docs: list[tuple] = []
             # DGCL lists first: the ANCT versions of the same years repeat their projects (an ANCT
             # row that matches a DGCL one is left out); two DGCL rows are two projects.
             cursor = db.execute("SELECT id, title, year, dispositif, departement, region, insee, epci, grant, "
-                                "source FROM laureates ORDER BY source <> 'dgcl', id")
-            for id_, title, year, dispositif, dep, region, insee, epci, grant, source in cursor:
+                                "source, rate FROM laureates ORDER BY source <> 'dgcl', id")
+            for id_, title, year, dispositif, dep, region, insee, epci, grant, source, rate in cursor:
                 key = (year, dispositif, dep, round(grant or 0), re.sub(r"[^a-z0-9]", "", fold(title))[:30])
                 if source == "dgcl":
                     dgcl_keys.add(key)
                 elif key in dgcl_keys:
                     continue
-                docs.append((id_, sorted(set(terms(title))), _zone(year, dep, region, insee, epci)))
-            frequencies = Counter(t for _, doc_terms, _ in docs for t in doc_terms)
+                docs.append((id_, sorted(set(terms(title))), _zone(year, dep, region, insee, epci),
+                             (dispositif, year, dep, region, rate, grant)))
+            frequencies = Counter(t for _, doc_terms, _, _ in docs for t in doc_terms)
             self._df, self._docs = dict(frequencies), len(docs) or 1
             db.executemany("INSERT INTO similar_df VALUES (?, ?)", frequencies.items())
-            db.executemany("INSERT INTO similar_terms (rowid, terms, zone, norm) VALUES (?, ?, ?, ?)",
-                           ((id_, " ".join(doc_terms), zone, round(sqrt(sum(self._idf(t) ** 2 for t in doc_terms)), 6))
-                            for id_, doc_terms, zone in docs))
+            db.executemany(f"INSERT INTO similar_terms (rowid, terms, zone, norm, {', '.join(_INDEX_FACTS)}) "
+                           f"VALUES ({', '.join('?' * (4 + len(_INDEX_FACTS)))})",
+                           ((id_, " ".join(doc_terms), zone, round(sqrt(sum(self._idf(t) ** 2 for t in doc_terms)), 6),
+                             *facts) for id_, doc_terms, zone, facts in docs))
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('docs', ?)", (str(len(docs)),))
             # the years, kept here: reading them from the laureates is a scan of the whole table
-            years = sorted({int(zone.split(maxsplit=1)[0][1:]) for _, _, zone in docs})
+            years = sorted({facts[1] for _, _, _, facts in docs})
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('years', ?)", (" ".join(map(str, years)),))
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('stamp', ?)", (stamp,))
             db.execute("COMMIT")
@@ -368,8 +376,9 @@ class SimilarProjects:
         return dict(best)
 
     def _candidates(self, query: dict[str, float], place: _Place | None,
-                    before_year: int | None) -> dict[int, tuple[str, str]]:
-        """rowid -> (terms, zone) of the best bm25 matches in France, the département, the région.
+                    before_year: int | None) -> dict[int, tuple]:
+        """rowid -> (terms, zone, norm, *_INDEX_FACTS) of the best bm25 matches in France, the
+        département, the région.
         Terms found in many projects are left out of the match expression when others remain
         (they still count in the similarity): matching « école » alone means thousands of rows."""
         by_rarity = sorted(query, key=self._frequency)
@@ -387,12 +396,12 @@ class SimilarProjects:
             scopes.append((f" AND zone : d{place.departement.lower()}", CANDIDATES["DEP"]))
         if place and place.region:
             scopes.append((f" AND zone : r{place.region}", CANDIDATES["REG"]))
-        found: dict[int, tuple[str, str, float]] = {}
+        found: dict[int, tuple] = {}
         for clause, limit in scopes:
-            sql = ("SELECT rowid, terms, zone, norm FROM similar_terms WHERE similar_terms MATCH ? "
-                   f"ORDER BY bm25(similar_terms, 1.0, 0.0, 0.0) LIMIT {limit}")
-            for rowid, doc_terms, zone, norm in self.db.execute(sql, (match + clause,)):
-                found.setdefault(rowid, (doc_terms, zone, norm))
+            sql = (f"SELECT rowid, terms, zone, norm, {', '.join(_INDEX_FACTS)} FROM similar_terms "
+                   f"WHERE similar_terms MATCH ? ORDER BY bm25(similar_terms, 1.0, 0.0) LIMIT {limit}")
+            for rowid, *values in self.db.execute(sql, (match + clause,)):
+                found.setdefault(rowid, values)
         return found
 
     def _years(self) -> list[int]:
@@ -400,10 +409,17 @@ class SimilarProjects:
             self._year_list = [int(year) for year in (self._meta("years") or "").split()]
         return self._year_list
 
-    def _rows(self, ids: list[int]) -> dict[int, dict]:
-        placeholders = ", ".join("?" for _ in ids)
-        cursor = self.db.execute(f"SELECT {', '.join(_ROW_COLUMNS)} FROM laureates WHERE id IN ({placeholders})", ids)
-        return {row[0]: dict(zip(_ROW_COLUMNS, row)) for row in cursor}
+    def _fill(self, projects: list[FundedProject]) -> list[FundedProject]:
+        """Read the shown projects' remaining fields from the laureates (once per project)."""
+        missing = {p.id: p for p in projects if not p.title}
+        if missing:
+            placeholders = ", ".join("?" for _ in missing)
+            cursor = self.db.execute(f"SELECT {', '.join(_ROW_COLUMNS)} FROM laureates "
+                                     f"WHERE id IN ({placeholders})", list(missing))
+            for id_, *values in cursor:
+                for name, value in zip(_DETAIL_FIELDS, values):
+                    setattr(missing[id_], name, value)
+        return projects
 
     def _reference_year(self, before_year: int | None) -> int:
         if before_year:
@@ -426,7 +442,8 @@ class SimilarProjects:
             products = {term: weight * self._idf(term) for term, weight in query.items()}
             reference = self._reference_year(before_year)
             kept: list[tuple[float, int, float, str]] = []
-            for rowid, (doc_terms, zone, norm) in self._candidates(query, place, before_year).items():
+            candidates = self._candidates(query, place, before_year)
+            for rowid, (doc_terms, zone, norm, *_) in candidates.items():
                 shared = sum(products[t] for t in doc_terms.split() if t in products)
                 if not shared or not norm:
                     continue
@@ -437,13 +454,12 @@ class SimilarProjects:
                 score = similarity * PROXIMITY[level] * RECENCY_PER_YEAR ** max(reference - year, 0)
                 kept.append((score, rowid, similarity, level))
             kept.sort(key=lambda k: (-k[0], k[1]))
-            # rows are read for what can be shown (the best) or counted (the comparable) only
+            # kept: what can be shown (the best) or counted (the comparable)
             kept = [k for rank, k in enumerate(kept) if rank < SHOWN_MAX or k[2] >= COMPARABLE]
-            rows = self._rows([k[1] for k in kept]) if kept else {}
             for score, rowid, similarity, level in kept:
-                values = rows[rowid]
-                results.append(FundedProject(**{name: values[name] for name in _STORED_FIELDS}, score=score,
-                                             proximity=level, similarity=similarity, source=values["source"],
+                facts = dict(zip(_INDEX_FACTS, candidates[rowid][3:]))
+                results.append(FundedProject(title="", beneficiary="", place="", insee=None, siren=None, cost=None,
+                                             **facts, score=score, proximity=level, similarity=similarity,
                                              id=rowid))
         with self._lock:
             if len(self._cache) >= CACHE_SIZE:
@@ -453,7 +469,7 @@ class SimilarProjects:
 
     def search(self, text: str, applicant=None, top: int = 10, before_year: int | None = None) -> list[FundedProject]:
         """The closest funded projects, best first (similar, near, recent)."""
-        return self._scored(text, applicant, before_year)[0][:top]
+        return self._fill(self._scored(text, applicant, before_year)[0][:top])
 
     def evidence(self, text: str, applicant=None, before_year: int | None = None) -> dict[str, DispositifEvidence]:
         """Per dispositif label: how many comparable projects, rates and grants (see module doc);
@@ -467,6 +483,7 @@ class SimilarProjects:
         for dispositif, group in by_dispositif.items():
             scope, chosen = _scope(group, place)
             result[dispositif] = _evidence(dispositif, chosen, scope, self._label_of(scope))
+        self._fill([example for found in result.values() for example in found.examples])
         return dict(sorted(result.items(), key=lambda item: -item[1].weight))
 
     def rate_proposal(self, text: str, applicant, dispositif: str, ceiling: float | Decimal | None = None,
