@@ -10,10 +10,9 @@ import click
 from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
 
-from .common import UserError, progress, user_errors
+from .common import UserError, echo_refusals, file_progress, user_errors
 from .options import date_option, format_option, reference_day
 
-MAX_REJECTIONS_SHOWN = 20
 french_help = click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
 LONG_FIELDS = ("description", "eligibility", "project_examples", "contact")
 
@@ -93,16 +92,9 @@ def import_command(fichiers, complete, strict, forcer):
 
 def _import_one(path, store, complete, strict, force, import_file):
     size = max(path.stat().st_size, 1)
-    with progress(None, f"Import de {path.name} (%)", length=100) as bar:
-        done = [0]
-
-        def advance(position: int) -> None:
-            percent = min(100, position * 100 // size)
-            if bar is not None and percent > done[0]:
-                bar.update(percent - done[0])
-                done[0] = percent
-
-        return import_file(path, store, complete=complete, strict=strict, progress=advance, force=force)
+    with file_progress(f"Import de {path.name}") as advance:
+        return import_file(path, store, complete=complete, strict=strict, force=force,
+                           progress=lambda position: advance(position, size))
 
 
 def _print_report(report) -> None:
@@ -111,10 +103,7 @@ def _print_report(report) -> None:
         click.echo("  (fichier en Windows-1252, converti)")
     for note in report.notes:
         click.echo(f"  note : {note}")
-    for rejection in report.rejected[:MAX_REJECTIONS_SHOWN]:
-        click.echo(f"  rejeté : {report.path.name}, {rejection}", err=True)
-    if len(report.rejected) > MAX_REJECTIONS_SHOWN:
-        click.echo(f"  … et {len(report.rejected) - MAX_REJECTIONS_SHOWN} autre(s) rejet(s)", err=True)
+    echo_refusals([f"rejeté : {report.path.name}, {rejection}" for rejection in report.rejected], "rejet(s)")
 
 
 # -- export / list -----------------------------------------------------------------------------
