@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from .formatting import date_fr
 from .model import Scheme
-from .vocabularies import BENEFICIARIES
+from .vocabularies import BENEFICIARIES, STATUSES
 
 FAMILIES = ("DETR", "DSIL", "DSID", "DPV", "FNADT", "France services", "FIPD", "FEDER", "Conseiller numérique",
             "Banque des Territoires", "France Num")
@@ -82,7 +83,7 @@ def of_applicant(schemes: Iterable[Scheme], applicant, referential, today: dt.da
                 by_family[family].append(scheme)
     families = []
     for family, candidates in by_family.items():
-        open_, closed, relay, other_type = [], [], [], []
+        open_, closed, relay, other_type, stale = [], [], [], [], []
         for scheme in candidates:
             if filters.check_territory(scheme, applicant, referential):
                 continue
@@ -92,9 +93,11 @@ def of_applicant(schemes: Iterable[Scheme], applicant, referential, today: dt.da
                 other_type.append(scheme)
             elif filters.check_status(scheme, today, False, []):
                 closed.append(scheme)
+            elif scheme.status(today) == "stale":
+                stale.append(scheme)
             else:
                 open_.append(scheme)
-        coverage = _family_coverage(family, open_, closed, relay, other_type)
+        coverage = _family_coverage(family, open_, closed, relay, other_type, stale)
         if coverage.status == "missing":
             coverage = _not_for_type(family, candidates, applicant) or coverage
         families.append(coverage)
@@ -110,12 +113,14 @@ def _not_for_type(family: str, candidates: list[Scheme], applicant) -> FamilyCov
     return _family_coverage(family, [], [], [], candidates)
 
 
-def _family_coverage(family, open_, closed, relay, other_type) -> FamilyCoverage:
+def _family_coverage(family, open_, closed, relay, other_type, stale=()) -> FamilyCoverage:
     if open_:
         return FamilyCoverage(family, "present", _labels(family, open_))
+    if stale:  # still matched, with the warning: present, but said
+        return FamilyCoverage(family, "present", _labels(family, list(stale)), STATUSES["stale"])
     if closed:
         last = max((s.deadline for s in closed if s.deadline), default=None)
-        detail = f"clôturé le {last:%d/%m/%Y}" if last else "clôturé ou archivé par la source"
+        detail = f"clôturé le {date_fr(last)}" if last else "clôturé : archivé, retiré de sa source ou terminé d'après son texte"
         return FamilyCoverage(family, "closed", _labels(family, closed), detail)
     if relay:
         return FamilyCoverage(family, "relay", _labels(family, relay), "réservé aux entreprises")

@@ -42,6 +42,15 @@ def _date(value: Any) -> dt.date | None:
     return parse_french_date(text)
 
 
+def _deadline(value: Any) -> dt.date | None:
+    """A deadline; one given to the month (« 2024-10 », a last selection wave) is that month's last day."""
+    match = re.match(r"^(\d{4})-(\d{2})$", str(value or ""))
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+    return _date(value)
+
+
 def _slugs(field: str, labels: list[str]) -> list[str]:
     return sorted({slug for label in labels if (slug := label_to_slug(field, label.strip()))})
 
@@ -215,6 +224,9 @@ def scheme_facts(path: Path, curation_path: Path) -> tuple[list[Scheme], dict[st
             continue
         lines = [f"{_FACT_LABELS.get(key, key)} : {_fact_text(value)}" for key, value in record.items()
                  if key not in _SKIPPED_FACT_KEYS]
+        ended = rule.get("ended") or {}
+        if ended:  # a later public page says the scheme ended: the record says it, with that page
+            lines.append(f"Fin : {ended['says']} (d'après {ended['page']}, lue le {_date(ended['read_on']):%d/%m/%Y})")
         window = _pick(record, rule.get("window_key")) or {}
         themes = _pick(record, rule.get("themes_key")) or []
         schemes.append(Scheme(
@@ -226,7 +238,7 @@ def scheme_facts(path: Path, curation_path: Path) -> tuple[list[Scheme], dict[st
             themes=themes if isinstance(themes, list) else [str(themes)],
             perimeter=rule["perimeter"], perimeter_label=rule.get("perimeter_label", ""),
             start_date=_date(_pick(record, rule.get("start_key")) or window.get("open")),
-            deadline=_date(_pick(record, rule.get("deadline_key")) or window.get("close")),
+            deadline=_date(ended.get("date")) or _deadline(_pick(record, rule.get("deadline_key")) or window.get("close")),
             recurrence=rule.get("recurrence", ""), is_call_for_project=bool(rule.get("call_for_project")),
             archived=bool(rule.get("archived")),
             amount_min=_number(_pick(record, rule.get("amount_min_key"))),

@@ -113,17 +113,23 @@ def _new_file_mode(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def replacing(path: str | Path, make_parents: bool = False) -> Iterator[Path]:
+def replacing(path: str | Path, make_parents: bool = False, mode: int | None = None) -> Iterator[Path]:
     """A fresh temporary path beside ``path``: write it inside the block; on success it replaces
     ``path`` atomically, on any error (or Ctrl-C) it is removed and ``path`` is untouched.
-    A missing folder is an error (a typo in ``-o``) unless ``make_parents``."""
+    A missing folder is an error (a typo in ``-o``) unless ``make_parents``.
+
+    ``mode`` (e.g. 0o600 for a secret) is the file's permissions from its creation on, never
+    wider; without it the replaced file's are kept, else 0o666 & ~umask."""
     path = Path(path)
     if make_parents:
         path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    mode = _new_file_mode(path)
-    # 0o666 & ~umask, like open(): mkstemp's 0600 would hide the file from colleagues
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    if mode is None:
+        mode = _new_file_mode(path)
+        created = 0o666  # & ~umask, like open(): mkstemp's 0600 would hide the file from colleagues
+    else:
+        created = mode
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, created))
     try:
         yield tmp
         if mode is not None:
@@ -142,13 +148,14 @@ def replacing(path: str | Path, make_parents: bool = False) -> Iterator[Path]:
 
 
 def atomic_write(path: str | Path, data: Union[bytes, str, Writer], encoding: str = "utf-8",
-                 newline: str | None = None, make_parents: bool = False) -> Path:
+                 newline: str | None = None, make_parents: bool = False, mode: int | None = None) -> Path:
     """Write ``data`` to ``path`` atomically (see the module docstring).
 
     ``data`` is bytes, text (written with ``encoding``/``newline``), or a callback that receives
-    an open text handle and writes to it (an export streaming thousands of records)."""
+    an open text handle and writes to it (an export streaming thousands of records). ``mode``:
+    see ``replacing``."""
     path = Path(path)
-    with replacing(path, make_parents) as tmp:
+    with replacing(path, make_parents, mode) as tmp:
         if isinstance(data, bytes):
             tmp.write_bytes(data)
         else:

@@ -105,6 +105,23 @@ def date_fr(value, default: str = "") -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
+def datetime_fr(value, default: str = "") -> str:
+    """A datetime or ISO timestamp -> '31/01/2025 à 14:05' (the clock time as stored) ; a date
+    alone -> '31/01/2025' ; ``default`` when empty; an unreadable string is given back unchanged."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date) or len(str(value).strip()) <= 10:
+        return date_fr(value, default)
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return str(value)
+    return f"{date_fr(moment)} à {moment.hour:02d}:{moment.minute:02d}"
+
+
 def long_date_fr(value) -> str:
     """'1er mars 2027', '15 mars 2027' ; '' for None."""
     if value is None or value == "":

@@ -12,13 +12,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
+from .formatting import date_fr, month_year_fr
 from .model import SOURCES, Scheme
 
 # Funding rules change at least yearly (DETR categories, calls, rates): data older than half a
 # year has probably been superseded somewhere. Six months is the threshold issue 12 asks for.
 STALE_AFTER_DAYS = 183
-MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre")
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class SourceDate:
     collected: bool           # the source gives no date: this is when aidenum last collected or imported it
 
     def is_stale(self, today: dt.date) -> bool:
-        return self.date is not None and (today - self.date).days > STALE_AFTER_DAYS
+        return is_stale(self.date, today)
 
     def sentence(self, today: dt.date) -> str:
         """« Données Aides-territoires de novembre 2022 — plus de six mois : … »"""
@@ -38,19 +37,20 @@ class SourceDate:
             return f"Données {names} : date inconnue — à vérifier sur la page de chaque dispositif."
         if self.collected:
             text = (f"Données {names} : date non indiquée par la source (dernière collecte ou import le "
-                    f"{self.date:%d/%m/%Y})")
+                    f"{date_fr(self.date)})")
         elif self.month_only:
-            text = f"Données {names} de {month_fr(self.date)}"
+            text = f"Données {names} de {month_year_fr(self.date)}"
         else:
-            text = f"Données {names} du {self.date:%d/%m/%Y}"
+            text = f"Données {names} du {date_fr(self.date)}"
         if self.is_stale(today):
             text += (" — plus de six mois : conditions, montants et dates ont pu changer, vérifiez-les sur la "
                      "page de chaque dispositif")
         return text + "."
 
 
-def month_fr(day: dt.date) -> str:
-    return f"{MONTHS_FR[day.month - 1]} {day.year}"
+def is_stale(date: dt.date | None, today: dt.date) -> bool:
+    """Data of ``date`` is older than six months on ``today``."""
+    return date is not None and (today - date).days > STALE_AFTER_DAYS
 
 
 def data_date_of(scheme: Scheme) -> tuple[dt.date | None, bool, bool]:

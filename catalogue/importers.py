@@ -40,7 +40,7 @@ from . import files, territory
 from .model import LIST_FIELDS, TEXT_FIELDS, Scheme, SchemeError
 from .normalise import strip_controls
 from .store import Catalogue, mass_closure, stored_json
-from .vocabularies import fold
+from .vocabularies import OPEN_STATUSES, fold
 
 CHUNK = 1 << 16
 MAX_RECORD_CHARS = 16 * 1024 * 1024  # a JSON record larger than this is a broken file, not a record
@@ -546,7 +546,7 @@ class Filters:
     open_only: bool = False
     today: Any = None
     aid_type: str | None = None        # an AID_TYPES slug
-    status: str | None = None          # open / closing-soon / closed on ``today``
+    status: str | None = None          # open / closing-soon / stale / closed on ``today``
 
     def match(self, scheme: Scheme, referential=None) -> bool:
         if self.aid_type and self.aid_type not in scheme.aid_types:
@@ -559,7 +559,7 @@ class Filters:
                 return False
         if self.beneficiary and self.beneficiary not in scheme.beneficiaries:
             return False
-        if self.open_only and scheme.status(self.today) == "closed":
+        if self.open_only and scheme.status(self.today) not in OPEN_STATUSES:  # a stale date is not open
             return False
         if self.territory and not referential.is_open_to(scheme.perimeter, self.territory):
             return False

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import gzip
 import io
 import json
+import math
 import operator
 import re
 import sqlite3
@@ -37,6 +39,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from . import territory
+from .formatting import date_fr, percent_fr
 from .paths import home, shipped
 from .vocabularies import fold
 
@@ -52,9 +55,12 @@ CNFS = "Conseiller numérique"
 FEDER = "FEDER"
 
 # DGCL writes the département on three characters; a few codes are not INSEE codes.
+# « 67A » (Alsace) and « 20A » (Corse) cover two départements each: the first is only the default,
+# the beneficiary's commune or EPCI decides (``Resolver``).
 _DEP_ALIASES = {"20A": "2A", "02A": "2A", "20B": "2B", "02B": "2B",
-                "67A": "67",   # Bas-Rhin, second envelope line
+                "67A": "67",
                 "691": "69"}   # Métropole de Lyon (collectivité à statut particulier) lies in the Rhône
+_ENVELOPE_OTHERS = {"67": ("68",), "2A": ("2B",)}
 # A rate a little above 100 % is a rounding of grant / cost; beyond this the row is wrong.
 RATE_TOLERANCE = 1.01
 BATCH = 5000               # rows per executemany
@@ -66,7 +72,7 @@ class LaureateError(ValueError):
     """A file that cannot be imported at all; ``str()`` is French."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Laureate:
     """One funded project, as stored."""
     source_file: str
@@ -134,6 +140,12 @@ def _number(value, field: str, required: bool = False) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
+    try:
+        number = float(value.replace(",", "."))  # the common case: « 12815,0 »
+    except ValueError:
+        pass
+    else:
+        return number if math.isfinite(number) else None  # « inf »: DGCL's rate when the cost is 0
     text = value.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
     if text.lower() in ("inf", "nan", "-inf") or text.startswith("#"):
         return None  # « inf »: DGCL's rate when the cost is 0; « #DIV/0 ! »: a spreadsheet's
@@ -152,7 +164,8 @@ def _rate_percent(raw_fraction: float | None, cost: float | None, grant: float |
     if fraction is None or not cost:
         return None
     if fraction < 0 or fraction > RATE_TOLERANCE:
-        raise _RowFault(field, f"taux de {fraction * 100:.0f} % impossible (subvention supérieure au coût)")
+        raise _RowFault(field, f"taux de {percent_fr(round(fraction * 100))} impossible "
+                               "(subvention supérieure au coût)")
     return round(min(fraction, 1.0) * 100, 4)
 
 
@@ -174,10 +187,15 @@ class Resolver:
         self.ref = referential or territory.load()
         self._by_name: dict[tuple[str, str], str | None] = {}
         self._resolved: dict[tuple, tuple] = {}
+        self._departements: dict[str, str | None] = {}  # as written -> INSEE code, None when unknown
+        self._regions: dict[str, str | None] = {}
 
     def departement(self, raw: str, field: str) -> str:
-        code = departement_code(raw)
-        if not code or f"DEP:{code}" not in self.ref.territories:
+        if raw not in self._departements:
+            code = departement_code(raw)
+            self._departements[raw] = code if code and f"DEP:{code}" in self.ref.territories else None
+        code = self._departements[raw]
+        if code is None:
             raise _RowFault(field, f"département inconnu « {(raw or '').strip()} »")
         return code
 
@@ -191,8 +209,7 @@ class Resolver:
         found = self._resolved.get(key)
         if found is None:
             found = self._resolved[key] = self._resolve(dep, insee, siren, by_name)
-        item.departement = dep
-        item.insee, item.epci, item.siren, item.territory, item.region, item.place = found
+        item.insee, item.epci, item.siren, item.departement, item.territory, item.region, item.place = found
 
     def _resolve(self, dep: str, insee: str | None, siren: str | None, name: str) -> tuple:
         ref = self.ref
@@ -205,6 +222,10 @@ class Resolver:
             code = f"EPCI:{siren}"
         elif name:
             code = self._commune_by_name(name, dep)
+        if code and f"DEP:{dep}" not in ref.ancestors(code):
+            # DGCL files a whole envelope under one code: « 67A » holds Bas-Rhin and Haut-Rhin
+            # communes, « 20A » both Corsican départements; the commune or EPCI code is the truth.
+            dep = (ref.department_of(code) or f"DEP:{dep}")[4:]
         commune = epci = None
         if code and code.startswith("COM:"):
             commune = code[4:]
@@ -213,20 +234,29 @@ class Resolver:
         elif code:
             epci = code[5:]
         territory_code = code or f"DEP:{dep}"
-        region = (ref.region_of(f"DEP:{dep}") or "")[4:] or None
+        region = self._region(dep)
         place = ref.territories[territory_code].name
         if not territory_code.startswith("DEP:"):
             place = f"{place} ({dep})"
-        return commune, epci, siren, territory_code, region, place
+        return commune, epci, siren, dep, territory_code, region, place
+
+    def _region(self, dep: str) -> str | None:
+        if dep not in self._regions:
+            self._regions[dep] = (self.ref.region_of(f"DEP:{dep}") or "")[4:] or None
+        return self._regions[dep]
 
     def _commune_by_name(self, name: str, dep: str) -> str | None:
-        """2018 rows without type nor code: the beneficiary is often the commune, by name."""
+        """2018 rows without type nor code: the beneficiary is often the commune, by name (in the
+        other département of an envelope code too)."""
         key = (fold(name), dep)
         if key not in self._by_name:
-            try:
-                code = self.ref.resolve(f"{name.strip()} ({dep})", scale="COM")
-            except territory.TerritoryError:
-                code = None
+            code = None
+            for candidate in (dep, *_ENVELOPE_OTHERS.get(dep, ())):
+                try:
+                    code = self.ref.resolve(f"{name.strip()} ({candidate})", scale="COM")
+                    break
+                except territory.TerritoryError:
+                    continue
             self._by_name[key] = code
         return self._by_name[key]
 
@@ -238,7 +268,14 @@ Progress = Callable[[int, int], None]  # (done, total), in bytes of the file or 
 
 
 def _clean(text) -> str:
-    return re.sub(r"\s+", " ", str(text or "")).strip()
+    """Whitespace runs (newlines of quoted cells included) to one space, ends stripped."""
+    return " ".join(str(text).split()) if text else ""
+
+
+def _column(values, at: dict[str, int], name: str):
+    """The cell of column ``name`` in a spreadsheet row (None when the row is shorter)."""
+    index = at.get(name)
+    return values[index] if index is not None and index < len(values) else None
 
 
 class _Reader:
@@ -281,7 +318,7 @@ class DgclCsvReader(_Reader):
             missing = [h for h in self.HEADER if h not in header]
             if missing:
                 raise LaureateError(f"{self.name} : colonnes DGCL manquantes : {', '.join(missing)}")
-            at = {h: header.index(h) for h in self.HEADER}
+            order = [header.index(h) for h in self.HEADER]
             last_line = reader.line_num
             count = 0
             for record in reader:
@@ -295,22 +332,21 @@ class DgclCsvReader(_Reader):
                     yield RowError(self.name, line, "ligne", f"{len(record)} colonnes au lieu de {len(header)}")
                     continue
                 try:
-                    yield self._row(line, {h: record[i] for h, i in at.items()})
+                    yield self._row(line, *[record[i] for i in order])
                 except _RowFault as fault:
                     yield self.fault(line, fault)
             self.progress(raw.tell(), self.size)
 
-    def _row(self, line: int, row: dict[str, str]) -> Laureate:
-        cost = _number(row["cout_ht"], "cout_ht")
-        grant = _number(row["subvention"], "subvention", required=True)
-        rate = _rate_percent(_number(row["taux"], "taux"), cost, grant, "taux")
-        kind = _clean(row["beneficiaire_type"]).lower()
-        item = self.item(line, row["exercice"], _clean(row["dispositif"]).upper(), row["intitule"],
-                         beneficiary=_clean(row["beneficiaire_nom"]), beneficiary_type=kind,
-                         cost=cost, grant=grant, rate=rate)
-        dep = self.resolver.departement(row["beneficiaire_dep"], "beneficiaire_dep")
-        self.resolver.resolve(item, dep, insee=row["beneficiaire_code_insee"], siren=row["beneficiaire_siren"],
-                              name=item.beneficiary)
+    def _row(self, line: int, year: str, dispositif: str, _programme: str, kind: str, siren: str, dep: str,
+             name: str, insee: str, title: str, cost: str, grant: str, rate: str) -> Laureate:
+        """One record, its cells in ``HEADER`` order."""
+        cost_value = _number(cost, "cout_ht")
+        grant_value = _number(grant, "subvention", required=True)
+        item = self.item(line, year, _clean(dispositif).upper(), title, beneficiary=_clean(name),
+                         beneficiary_type=_clean(kind).lower(), cost=cost_value, grant=grant_value,
+                         rate=_rate_percent(_number(rate, "taux"), cost_value, grant_value, "taux"))
+        code = self.resolver.departement(dep, "beneficiaire_dep")
+        self.resolver.resolve(item, code, insee=insee, siren=siren, name=item.beneficiary)
         return item
 
 
@@ -427,11 +463,8 @@ class AnctXlsxReader(_Reader):
                 empty_run = 0
                 if line % PROGRESS_EVERY == 0:
                     self.progress(line, max(sheet.max_row or 0, line))
-                def get(name, values=values):
-                    index = at.get(name)
-                    return values[index] if index is not None and index < len(values) else None
                 try:
-                    yield _anct_row(self, line, year, get)
+                    yield _anct_row(self, line, year, functools.partial(_column, values, at))
                 except _RowFault as fault:
                     yield self.fault(line, fault)
         finally:
@@ -451,7 +484,7 @@ class AnctXlsxReader(_Reader):
 # ODS 2018 column names -> the 2019 names used by _anct_row.
 _ODS_COLUMNS = {"inseedep": "id_dep", "dot": "dotation", "echelon": "echelon", "beneficiaire": "nom_terr",
                 "catgeorie": "categorie", "description": "description", "cout": "cout_total",
-                "subvention": "montant_sub", "levier": "pct_sub"}
+                "subvention": "montant_sub", "levier": "pct_sub", "inseecom": "inseecom", "inseeepci": "inseeepci"}
 _NS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
        "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0"}
@@ -497,25 +530,19 @@ class AnctOdsReader(_Reader):
                     continue
                 if line % PROGRESS_EVERY == 0:
                     self.progress(content.tell(), total)
-                yield from self._one(line, year, values, at, header)
+                yield from self._one(line, year, values, at)
         self.progress(total, total)
 
-    def _one(self, line, year, values, at, header) -> Iterator[Row]:
+    def _one(self, line, year, values, at) -> Iterator[Row]:
         def get(name):
-            if name == "id_terr":
-                kind = fold(_at(values, header, "echelon"))
-                return _at(values, header, "inseecom" if kind == "commune" else "inseeepci")
-            index = at.get(name)
-            return values[index] if index is not None and index < len(values) else None
+            if name == "id_terr":  # 2018 has one code column per echelon
+                kind = fold(_clean(_column(values, at, "echelon")))
+                name = "inseecom" if kind == "commune" else "inseeepci"
+            return _column(values, at, name)
         try:
             yield _anct_row(self, line, year, get)
         except _RowFault as fault:
             yield self.fault(line, fault)
-
-
-def _at(values: list[str], header: list[str], name: str) -> str:
-    index = header.index(name) if name in header else None
-    return values[index] if index is not None and index < len(values) else ""
 
 
 def _ods_cells(row) -> list[str]:
@@ -759,7 +786,7 @@ def build_shipped(sources: list[Path], out: Path = SHIPPED_PATH, extracted: str 
     """Rebuild the shipped compact file from the DGCL CSV files (developer command, see README):
     ``python -c "from aidenum.catalogue.laureates import build_shipped; build_shipped([...])"``."""
     resolver = Resolver()
-    extracted = extracted or dt.date.today().strftime("%d/%m/%Y")
+    extracted = extracted or date_fr(dt.date.today())
 
     def rows() -> Iterator[Laureate]:
         for path in sources:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .formatting import number_fr
+from .status import Status, status_of
 from .vocabularies import VOCABULARIES
 
 SOURCES = {
@@ -41,7 +42,6 @@ SOURCE_ALIASES = {
     "prefectures": "dsil",
     "faits": "facts",
 }
-CLOSING_SOON_DAYS = 30
 MAX_TEXT_CHARS = 200_000  # a description longer than this is a scraping accident, not a scheme
 _DATA_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
 _ID_RE = re.compile(r"^[a-z][a-z0-9-]*:[^\s]+$")
@@ -105,6 +105,9 @@ class Scheme:
     data_date: str = ""  # when the source's facts were published or read: "AAAA-MM-JJ" or "AAAA-MM"
     raw: Any = None
     sources: list[str] = field(default_factory=list)  # other source ids seen for the same scheme
+    # derived from the texts when stored (``status.end_evidence``), so that a listing without the
+    # long texts shows the same status: "" not read yet, "-" nothing found
+    end_evidence: str = ""
     # bookkeeping, set by the store
     first_seen: str | None = None
     last_seen: str | None = None
@@ -114,17 +117,12 @@ class Scheme:
 
     # -- derived -----------------------------------------------------------------------------
     def status(self, today: dt.date | None = None) -> str:
-        """open / closing-soon / closed, derived from the dates and the crawl, never typed."""
-        today = today or dt.date.today()
-        if self.closed_at or self.archived:
-            return "closed"
-        if self.deadline is None or self.recurrence == "ongoing":
-            return "open"
-        if self.deadline < today:
-            return "closed"
-        if (self.deadline - today).days <= CLOSING_SOON_DAYS:
-            return "closing-soon"
-        return "open"
+        """open / closing-soon / stale / closed on ``today``: see ``catalogue.status``."""
+        return status_of(self, today).code
+
+    def status_detail(self, today: dt.date | None = None) -> Status:
+        """The status and, when closed or stale, why (French)."""
+        return status_of(self, today)
 
     def days_left(self, today: dt.date | None = None) -> int | None:
         if self.deadline is None:
@@ -174,7 +172,8 @@ class Scheme:
             raise SchemeError(rid, "source", "source manquante")
         if not isinstance(self.title, str) or not self.title.strip():
             raise SchemeError(rid, "title", "titre manquant")
-        for name in (*TEXT_FIELDS, "url", "application_url", "rate_comment", "licence", "perimeter_label"):
+        for name in (*TEXT_FIELDS, "url", "application_url", "rate_comment", "licence", "perimeter_label",
+                     "end_evidence"):
             value = getattr(self, name)
             if not isinstance(value, str):
                 raise SchemeError(rid, name, "texte attendu")

@@ -31,27 +31,33 @@ def find_dates(text: str, default_year: int | None = None) -> list[dt.date]:
     A date without a year takes ``default_year``; without one it is skipped. In a range
     "du 20 novembre au 31 janvier 2025" the first date takes the year of the second, one year
     earlier when its month comes after."""
-    found: list[tuple[int, dt.date | None, tuple[int, int] | None]] = []
+    return [date for date, _, _ in find_dates_at(text, default_year)]
+
+
+def find_dates_at(text: str, default_year: int | None = None) -> list[tuple[dt.date, int, int]]:
+    """``find_dates`` with where each date starts and ends in ``text`` (to read the words before it)."""
+    found: list[tuple[int, int, dt.date | None, tuple[int, int] | None]] = []
     for match in _DATE_RE.finditer(text or ""):
         day = 1 if match.group(1).lower() == "1er" else int(match.group(1))
         month = MONTHS[match.group(2).lower()]
         year = int(match.group(3)) if match.group(3) else None
-        found.append((match.start(), _make_date(year, month, day) if year else None, (month, day)))
+        found.append((match.start(), match.end(), _make_date(year, month, day) if year else None, (month, day)))
     for match in _NUMERIC_DATE_RE.finditer(text or ""):
-        found.append((match.start(), _make_date(int(match.group(3)), int(match.group(2)), int(match.group(1))), None))
+        found.append((match.start(), match.end(),
+                      _make_date(int(match.group(3)), int(match.group(2)), int(match.group(1))), None))
     for match in _ISO_DATE_RE.finditer(text or ""):
-        found.append((match.start(), _make_date(*map(int, match.groups())), None))
+        found.append((match.start(), match.end(), _make_date(*map(int, match.groups())), None))
     found.sort(key=lambda item: item[0])
-    dates: list[dt.date] = []
-    for index, (_, date, month_day) in enumerate(found):
+    dates: list[tuple[dt.date, int, int]] = []
+    for index, (start, end, date, month_day) in enumerate(found):
         if date is None and month_day:
-            following = next((d for _, d, _md in found[index + 1:] if d), None)
+            following = next((d for _, _, d, _md in found[index + 1:] if d), None)
             year = following.year if following else default_year
             if following and month_day[0] > following.month:
                 year -= 1
             date = _make_date(year, *month_day) if year else None
         if date:
-            dates.append(date)
+            dates.append((date, start, end))
     return dates
 
 

@@ -32,7 +32,8 @@ CURATION = ROOT / "data" / "sources" / "scheme-facts-curation.yaml"
 # The « périurbain » CSV export carries no date. Aides-territoires exports open aids only and the
 # earliest closing date in this one is 30/11/2022: the export dates from November 2022 at the latest.
 AT_CSV_DATA_DATE = "2022-11"
-BOOKKEEPING = ("first_seen", "last_seen", "last_changed", "closed_at", "content_hash")
+# Bookkeeping set by the store, and what the store derives again when it imports the file.
+BOOKKEEPING = ("first_seen", "last_seen", "last_changed", "closed_at", "content_hash", "end_evidence")
 
 
 def collect(shared: Path) -> tuple[list[Scheme], dict[str, str]]:

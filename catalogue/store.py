@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 
 from . import paths
 from .model import Scheme, SchemeError
+from .status import end_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +172,7 @@ class Run:
         items never carry ``closed_at``, so seeing a closed scheme again reopens it."""
         db, at, run_id = self.catalogue.db, now_iso(), self.result.run_id
         scheme.content_hash = scheme.compute_hash()
+        scheme.end_evidence = end_evidence(scheme)  # read now: listings do not decode the long texts
         self.seen.add(scheme.id)
         incoming_closed = scheme.closed_at
         row = db.execute("SELECT content_hash, first_seen, last_changed, closed_at FROM schemes WHERE id=?",

@@ -38,7 +38,10 @@ FINANCIAL_AID_TYPES = {"grant", "loan", "recoverable-advance", "cee", "other"}
 STEPS = {"preop": "Réflexion / conception", "op": "Mise en œuvre / réalisation", "postop": "Usage / valorisation"}
 DESTINATIONS = {"supply": "Dépenses de fonctionnement", "investment": "Dépenses d'investissement"}
 RECURRENCES = {"oneoff": "Ponctuelle", "ongoing": "Permanente", "recurring": "Récurrente"}
-STATUSES = {"open": "ouvert", "closing-soon": "clôture proche", "closed": "clôturé"}
+STATUSES = {"open": "ouvert", "closing-soon": "clôture proche", "stale": "date dépassée — à vérifier",
+            "closed": "clôturé"}
+# Statuses a user calls « ouvert » (the --ouverts filters): a stale date is not one of them.
+OPEN_STATUSES = ("open", "closing-soon")
 
 # Collectivité types as written in a plan (French) -> beneficiary slug.
 COLLECTIVITE_TYPES = {

@@ -10,10 +10,9 @@ import click
 from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr
 
-from .common import UserError, progress, user_errors
+from .common import UserError, echo_refusals, file_progress, user_errors
 from .options import date_option, format_option, reference_day
 
-MAX_REJECTIONS_SHOWN = 20
 french_help = click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
 LONG_FIELDS = ("description", "eligibility", "project_examples", "contact")
 
@@ -93,16 +92,9 @@ def import_command(fichiers, complete, strict, forcer):
 
 def _import_one(path, store, complete, strict, force, import_file):
     size = max(path.stat().st_size, 1)
-    with progress(None, f"Import de {path.name} (%)", length=100) as bar:
-        done = [0]
-
-        def advance(position: int) -> None:
-            percent = min(100, position * 100 // size)
-            if bar is not None and percent > done[0]:
-                bar.update(percent - done[0])
-                done[0] = percent
-
-        return import_file(path, store, complete=complete, strict=strict, progress=advance, force=force)
+    with file_progress(f"Import de {path.name}") as advance:
+        return import_file(path, store, complete=complete, strict=strict, force=force,
+                           progress=lambda position: advance(position, size))
 
 
 def _print_report(report) -> None:
@@ -111,10 +103,7 @@ def _print_report(report) -> None:
         click.echo("  (fichier en Windows-1252, converti)")
     for note in report.notes:
         click.echo(f"  note : {note}")
-    for rejection in report.rejected[:MAX_REJECTIONS_SHOWN]:
-        click.echo(f"  rejeté : {report.path.name}, {rejection}", err=True)
-    if len(report.rejected) > MAX_REJECTIONS_SHOWN:
-        click.echo(f"  … et {len(report.rejected) - MAX_REJECTIONS_SHOWN} autre(s) rejet(s)", err=True)
+    echo_refusals([f"rejeté : {report.path.name}, {rejection}" for rejection in report.rejected], "rejet(s)")
 
 
 # -- export / list -----------------------------------------------------------------------------
@@ -130,8 +119,9 @@ def _filter_options(func):
                                             "association… ou le libellé (« Communes »)."),
         click.option("--territoire", help="Ouverts à ce territoire (nom ou code) : « Drôme », « 26 », "
                                           "« DEP:26 », « Bretagne », une commune ou un EPCI."),
-        click.option("--ouverts", is_flag=True, help="Seulement les dispositifs ouverts (date limite non "
-                                                      "dépassée, ou permanents)."),
+        click.option("--ouverts", is_flag=True, help="Seulement les dispositifs ouverts : date limite non "
+                                                      "dépassée et aucune fin passée dans leur texte (les « date "
+                                                      "dépassée — à vérifier » sont écartés)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -194,6 +184,7 @@ def list_command(fmt, limite, **filters):
     """
     import datetime as dt
 
+    from aidenum.catalogue.freshness import freshness_lines
     from aidenum.catalogue.importers import select
     from aidenum.catalogue.store import Catalogue
 
@@ -211,7 +202,8 @@ def list_command(fmt, limite, **filters):
         out = []
         for scheme in schemes:
             item = scheme.to_dict(with_raw=False)
-            item["status"] = scheme.status(today)
+            status = scheme.status_detail(today)
+            item["status"], item["status_reason"] = status.code, status.reason
             out.append(item)
         click.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
@@ -220,6 +212,8 @@ def list_command(fmt, limite, **filters):
         return
     click.echo(_table(schemes, today))
     click.echo(f"{len(schemes)} dispositif(s)")
+    for line in freshness_lines(schemes, today):  # the date of each source's data, with its warning
+        click.echo(line)
 
 
 def _table(schemes, today) -> str:
@@ -301,7 +295,8 @@ def show_command(identifiant, fmt):
         versions = store.versions(identifiant)
     if fmt == "json":
         item = scheme.to_dict()
-        item["status"] = scheme.status()
+        status = scheme.status_detail()
+        item["status"], item["status_reason"] = status.code, status.reason
         item["versions"] = [{k: v for k, v in version.items() if k != "data"} for version in versions]
         click.echo(json.dumps(item, ensure_ascii=False, indent=1))
         return
@@ -329,7 +324,8 @@ def describe(scheme, versions) -> str:
     from aidenum.catalogue.sources import label as source_label
     from aidenum.catalogue.vocabularies import STATUSES, slug_to_label
     lines = [scheme.title, "=" * min(len(scheme.title), 100)]
-    lines.append(f"Statut : {STATUSES[scheme.status()]}")
+    status = scheme.status_detail()
+    lines.append(f"Statut : {STATUSES[status.code]}" + (f" — {status.reason}" if status.reason else ""))
 
     def value_of(name):
         value = getattr(scheme, name)

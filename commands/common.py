@@ -115,3 +115,30 @@ def progress(iterable, label: str, length: int | None = None):
     """A progress bar on a terminal, silent otherwise (CI, pipes, files)."""
     return click.progressbar(iterable, label=label, length=length, file=sys.stderr,
                              show_pos=True) if is_terminal() else contextlib.nullcontext(iterable)
+
+
+@contextlib.contextmanager
+def file_progress(label: str):
+    """A percentage bar for reading one file (silent off a terminal); yields ``advance(done, total)``."""
+    with progress(None, f"{label} (%)", length=100) as bar:
+        shown = [0]
+
+        def advance(done: int, total: int) -> None:
+            percent = min(100, done * 100 // total) if total else 0
+            if bar is not None and percent > shown[0]:
+                bar.update(percent - shown[0])
+                shown[0] = percent
+        yield advance
+
+
+# Refused lines printed by an import; the others are counted (a file of 26,000 bad rows must not
+# flood the terminal, and the first ones show the cause).
+MAX_REFUSALS_SHOWN = 20
+
+
+def echo_refusals(lines: list[str], what: str) -> None:
+    """The first ``MAX_REFUSALS_SHOWN`` refusal lines on stderr, then « … et N autre(s) <what> »."""
+    for line in lines[:MAX_REFUSALS_SHOWN]:
+        click.echo(f"  {line}", err=True)
+    if len(lines) > MAX_REFUSALS_SHOWN:
+        click.echo(f"  … et {len(lines) - MAX_REFUSALS_SHOWN} autre(s) {what}", err=True)

@@ -140,9 +140,16 @@ def _draft_one(plan, action_id, scheme_ids, output, options, output_format, rate
 
 def _render(plan, action, schemes, output, options, stated):
     from aidenum.drafting.render import render_draft
-    proposals = options["proposals"].for_schemes(plan, action, schemes) if options["proposals"] else {}
+    proposals = _proposals(options, plan, action, schemes)
     settings = {k: v for k, v in options.items() if k != "proposals"}
     return render_draft(plan, action, schemes, output, stated=stated, proposals=proposals, **settings)
+
+
+def _proposals(options, plan, action, schemes) -> dict:
+    """Observed rates of comparable funded projects, when the laureates are imported."""
+    if not options["proposals"]:
+        return {}
+    return options["proposals"].for_schemes(plan, action, schemes, chef_de_file=options["chef_de_file"])
 
 
 def _write_form(plan, action, schemes, output, options, stated) -> None:
@@ -151,7 +158,7 @@ def _write_form(plan, action, schemes, output, options, stated) -> None:
     if family_of(schemes[0]) != "dsil-detr":
         raise UserError(f"--format ds remplit le formulaire national DETR/DSIL : « {schemes[0].title} » "
                         f"n'est pas une dotation DETR ou DSIL")
-    proposals = options["proposals"].for_schemes(plan, action, schemes) if options["proposals"] else {}
+    proposals = _proposals(options, plan, action, schemes)
     settings = {k: options[k] for k in ("chef_de_file", "exception", "referential", "force", "overwrite")}
     written = write_form(plan, action, schemes, output, stated=stated, proposals=proposals, **settings)
     for path, count, missing in written:

@@ -1,11 +1,12 @@
 """French for click's own words (« Utilisation : », « Afficher cette aide et quitter. », usage errors).
 
-click marks its messages for gettext, calling the module-level ``gettext.gettext``/``ngettext``
-of the process's current text domain, but ships no French catalogue. aidenum ships one
-(``commands/locale/fr/LC_MESSAGES/aidenum.po`` and its compiled ``.mo``), binds it as the text
-domain and asks gettext for French first: gettext reads the language from ``LANGUAGE`` before
-the locale, and a user's shell (or CI) often leaves the locale at C, so aidenum puts ``fr`` at
-the head of ``LANGUAGE`` for its own process. Every word aidenum prints is French anyway.
+click marks its messages for gettext: each of its modules calls the ``gettext``/``ngettext``
+functions it imported from the standard module, which pick the language from the environment
+(``LANGUAGE``, ``LC_ALL``…) and ship no French. aidenum ships a French catalogue
+(``commands/locale/fr/LC_MESSAGES/aidenum.po`` and its compiled ``.mo``) and binds those two names
+in click's modules to it, whatever the user's locale. The process environment is left alone:
+setting ``LANGUAGE`` would leak into every program aidenum or its tests start (``weekly.sh``,
+LibreOffice), whose messages would change language.
 
 Two things gettext cannot reach, done here with click's public API:
 - headings (« Options », « Commandes ») get their colon from the help formatter: a formatter that
@@ -15,8 +16,9 @@ Two things gettext cannot reach, done here with click's public API:
 """
 from __future__ import annotations
 
+import functools
 import gettext
-import os
+import sys
 
 import click
 
@@ -35,15 +37,27 @@ TYPE_METAVARS = {
 
 
 def install() -> None:
-    """Bind aidenum's catalogue as gettext's text domain, French first (idempotent).
+    """Make click's own words French (idempotent), without touching ``os.environ``.
 
     Must run before the command modules build their click types: ``click.Path`` translates
     its name (« fichier ») when it is constructed."""
-    languages = os.environ.get("LANGUAGE", "")
-    if not languages.startswith("fr"):
-        os.environ["LANGUAGE"] = "fr" + (f":{languages}" if languages else "")
-    gettext.bindtextdomain(DOMAIN, str(LOCALE_DIR))
-    gettext.textdomain(DOMAIN)
+    import click._termui_impl  # noqa: F401  (imported lazily by click: bind its words too)
+    import click.shell_completion  # noqa: F401
+
+    french = _catalogue()
+    replacements = {"_": (gettext.gettext, french.gettext), "ngettext": (gettext.ngettext, french.ngettext)}
+    for name, module in list(sys.modules.items()):
+        if name != "click" and not name.startswith("click."):
+            continue
+        for attribute, (original, translated) in replacements.items():
+            if getattr(module, attribute, None) is original:
+                setattr(module, attribute, translated)
+
+
+@functools.lru_cache(maxsize=1)
+def _catalogue() -> gettext.NullTranslations:
+    """aidenum's French catalogue (English, untranslated, if the .mo were missing from a broken install)."""
+    return gettext.translation(DOMAIN, str(LOCALE_DIR), languages=["fr"], fallback=True)
 
 
 class FrenchHelpFormatter(click.HelpFormatter):

@@ -3,14 +3,14 @@ search them: « qui a été financé pour un projet comme le mien, près de chez
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from .common import UserError, is_terminal, user_errors
+from aidenum.catalogue.formatting import number_fr
 
-MAX_ERRORS_SHOWN = 20
+from .common import UserError, echo_refusals, file_progress, user_errors
+
 french_help = click.help_option("-h", "--help", help="Afficher cette aide et quitter.")
 
 
@@ -75,7 +75,7 @@ def import_command(fichiers, strict):
         similar.close()
         if rebuilt is not None:
             click.echo(f"Index des projets similaires : {rebuilt} projets indexés.", err=True)
-    click.echo(f"Lauréats : {total} projets financés dans {location}")
+    click.echo(f"Lauréats : {number_fr(total)} projets financés dans {location}")
     if failed:
         raise UserError("des lignes ont été refusées (voir ci-dessus) ; les autres sont importées")
 
@@ -86,37 +86,19 @@ def _check(path: Path, resolver) -> list:
 
 
 def _import_one(store, path: Path, resolver, strict: bool):
-    if is_terminal():
-        with click.progressbar(length=max(path.stat().st_size, 1), label=f"Import de {path.name}",
-                               file=sys.stderr) as bar:
-            state = {"done": 0}
-
-            def advance(done: int, total: int) -> None:
-                position = int(bar.length * done / total) if total else 0
-                if position > state["done"]:
-                    bar.update(position - state["done"])
-                    state["done"] = position
-            result = store.import_file(path, strict=strict, resolver=resolver, progress=advance)
-    else:
-        result = store.import_file(path, strict=strict, resolver=resolver)
+    with file_progress(f"Import de {path.name}") as advance:
+        result = store.import_file(path, strict=strict, resolver=resolver, progress=advance)
     _print_errors(result.errors)
-    replaced = f", {result.replaced} lignes précédentes remplacées" if result.replaced else ""
-    refused = f", {len(result.errors)} ligne(s) refusée(s)" if result.errors else ""
-    speed = f" en {_fr(result.seconds, 1)} s ({_fr(result.rate, 0)} lignes/s)" if result.seconds else ""
-    click.echo(f"{path.name} : {result.imported} projets importés{replaced}{refused}{speed}.")
+    replaced = f", {number_fr(result.replaced)} lignes précédentes remplacées" if result.replaced else ""
+    refused = f", {number_fr(len(result.errors))} ligne(s) refusée(s)" if result.errors else ""
+    speed = (f" en {number_fr(result.seconds, 1)} s ({number_fr(result.rate)} lignes/s)"
+             if result.seconds else "")
+    click.echo(f"{path.name} : {number_fr(result.imported)} projets importés{replaced}{refused}{speed}.")
     return result
 
 
 def _print_errors(errors) -> None:
-    for error in errors[:MAX_ERRORS_SHOWN]:
-        click.echo(f"  refusé : {error}", err=True)
-    if len(errors) > MAX_ERRORS_SHOWN:
-        click.echo(f"  … et {len(errors) - MAX_ERRORS_SHOWN} autre(s) ligne(s) refusée(s)", err=True)
-
-
-def _fr(value: float, digits: int) -> str:
-    from aidenum.catalogue.normalise import number_fr
-    return number_fr(value, digits)
+    echo_refusals([f"refusé : {error}" for error in errors], "ligne(s) refusée(s)")
 
 
 @laureats.command("search")

@@ -13,9 +13,11 @@ import re
 from decimal import Decimal
 
 from aidenum.catalogue.formatting import long_date_fr
+from aidenum.catalogue.vocabularies import fold
 
 from .markers import (FORM_URL, MARK_CLOSE, MARK_OPEN, MARK_SEP, MARKER_RE, PARAGRAPH,  # noqa: F401
                       clean, marker)
+from .grammar import name_of
 from .financing import (ORIGINS, FinancingPlan, format_eur, format_pct, format_rate, month_label,
                         schedule)
 
@@ -28,9 +30,29 @@ COLLECTIVITE_KINDS = {
     "public-org": "établissement public",
     "public-cies": "entreprise publique locale",
 }
+# The deliberative body and the executive who signs, by kind of applicant (« Le conseil municipal
+# de… », « autorise le maire… »). Syndicats and PETR are typed « epci » in plans but deliberate in a
+# comité syndical, métropoles in a conseil métropolitain: their name says which (council_of).
 COUNCILS = {"commune": ("conseil municipal", "le maire"), "epci": ("conseil communautaire", "le président"),
             "department": ("conseil départemental", "le président du conseil départemental"),
-            "region": ("conseil régional", "le président du conseil régional")}
+            "region": ("conseil régional", "le président du conseil régional"),
+            "association": ("conseil d'administration", "le président"),
+            "public-org": ("conseil d'administration", "le président"),
+            "public-cies": ("conseil d'administration", "le président-directeur général")}
+_SYNDICATE_RE = re.compile(r"^(syndicat|sivom|sivu|sivos|petr|pole d'equilibre|pays)\b")
+_METROPOLE_RE = re.compile(r"metropole")
+
+
+def council_of(collectivite) -> tuple[str, str]:
+    """(organe délibérant, exécutif): every body starts with a consonant (« Le comité syndical »)."""
+    name = fold(collectivite.nom or "")
+    if collectivite.type in ("epci", "public-org") and _SYNDICATE_RE.match(name):
+        return "comité syndical", "le président"
+    if collectivite.type == "epci" and _METROPOLE_RE.search(name):
+        return "conseil métropolitain", "le président"
+    return COUNCILS.get(collectivite.type, ("conseil d'administration", "son représentant légal"))
+
+
 KIND_LABELS = {"grant": "Subvention", "loan": "Prêt"}
 COST_LABEL = "coût total HT de l'opération (budget absent du plan)"
 
@@ -114,7 +136,6 @@ def territory_facts(collectivite, referential) -> dict:
 def build_context(plan, action, schemes, financing: FinancingPlan, *, family: str,
                   today: dt.date, referential=None, warnings: list[str] | None = None) -> dict:
     """Every variable the shipped templates use; a user template may use any subset."""
-    from .grammar import name_of
     collectivite, main = plan.collectivite, schemes[0]
     facts = territory_facts(collectivite, referential)
     name = name_of(collectivite.nom, collectivite.type)
@@ -129,8 +150,8 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "a_la_collectivite": clean(name.to),
         "avertissements": [clean(w) for w in warnings or []],
         "type_collectivite": COLLECTIVITE_KINDS.get(collectivite.type, clean(collectivite.type)),
-        "organe_deliberant": COUNCILS.get(collectivite.type, ("organe délibérant",))[0],
-        "executif": COUNCILS.get(collectivite.type, ("", "son représentant légal"))[1],
+        "organe_deliberant": council_of(collectivite)[0],
+        "executif": council_of(collectivite)[1],
         "departement": facts["departement"],
         "arrondissement": facts["arrondissement"],
         "region": clean(facts["region"]) or marker("région"),
@@ -162,10 +183,17 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "dispositif_id": clean(main.id),
         "dispositif_url": clean(main.url) or marker("adresse de la fiche du dispositif"),
         "financeur": clean(", ".join(main.funders)) or marker("financeur sollicité"),
+        # « de l'État (ANCT) et de la Banque des Territoires »: each funder with its article
+        "du_financeur": clean(" et ".join(name_of(f).of for f in main.funders if f.strip()))
+        or f"du financeur {marker('financeur sollicité')}",
         "programme": clean(", ".join(main.programmes)) or "—",
         "categorie_eligibilite": marker("catégorie d'éligibilité retenue (thématique du dispositif)"),
         "montant_sollicite": _amount_text(first_grant, financing),
         "taux_sollicite": _share_text(first_grant),
+        # « 64 750,00 €, soit 35,00 % du coût HT », or one marker when the amount is to complete
+        "montant_et_part": (f"{format_eur(first_grant.amount)}, soit {format_pct(first_grant.share)} du coût HT"
+                            if first_grant is not None and first_grant.amount is not None
+                            and first_grant.share is not None else _amount_text(first_grant, financing)),
         "autres_aides": _other_aids(financing, main.id),
         "rang_priorite": marker("rang de priorité parmi les demandes de l'année"),
         "date_deliberation": marker("date de la délibération du conseil"),
@@ -198,7 +226,7 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
         "categories_detr": [],
     }
     if family == "dsil-detr":
-        from .ds_form import CATEGORIES_CAVEAT, answers, detr_categories, dispositif_label
+        from .ds_form import CATEGORIES_CAVEAT, STATUS_PROPOSAL, answers, detr_categories, dispositif_label
         rows, section = [], None
         for answer in answers(plan, action, schemes, financing, facts):
             if answer.kind in ("PieceJustificative", "Checkbox") or answer.label.startswith("Engagement"):
@@ -209,7 +237,10 @@ def build_context(plan, action, schemes, financing: FinancingPlan, *, family: st
                 section = answer.section
                 if section:
                     rows.append({"titre": section, "libelle": "", "valeur": ""})
-            rows.append({"titre": "", "libelle": answer.display_label, "valeur": answer.value})
+            value = answer.value
+            if answer.status == STATUS_PROPOSAL:  # an observed rate, never shown as the user's figure
+                value = f"{value} (proposition à confirmer : voir le plan de financement)"
+            rows.append({"titre": "", "libelle": answer.display_label, "valeur": value})
         ctx["formulaire"] = rows
         if dispositif_label(main) == "DETR":
             ctx["categories_detr"] = [clean(f"{wording} (rubrique « {group.capitalize()} »)" if group else wording)
@@ -259,7 +290,7 @@ def _financing_rows(financing: FinancingPlan) -> list[dict]:
     rows = []
     for line in financing.grants:
         amount = (format_eur(line.amount) if line.amount is not None
-                  else marker(_missing_for(financing, line.funder) or f"montant sollicité auprès de {line.funder}",
+                  else marker(_missing_for(financing, line.funder) or f"montant sollicité auprès {name_of(line.funder).of}",
                               short=True))
         rows.append({"financeur": clean(line.funder), "dispositif": clean(line.scheme_title),
                      "nature": KIND_LABELS[line.kind],

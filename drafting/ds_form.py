@@ -63,7 +63,6 @@ CONDITIONAL = {"Identification du maître d'ouvrage déléguée": "la maîtrise 
                    "« Autre dispositif de financement » est choisi"}
 # Marker labels shared with the Word template's own markers, so that the list of missing pieces
 # names each piece once.
-SIGNATORY_LABEL = "nom et qualité du signataire (maire ou président)"
 TRANSITION_LABEL = "contribution du projet à la transition écologique"
 ARTIFICIALISATION_LABEL = "le projet implique-t-il une artificialisation des sols : oui / non"
 STATUS_FILLED, STATUS_MISSING, STATUS_CHECK, STATUS_PROPOSAL = "prérempli", "à compléter", "à vérifier", "proposition"
@@ -244,7 +243,9 @@ def answers(plan, action, schemes, financing: FinancingPlan, facts: dict) -> lis
                                         "plan de financement")
     if collectivite.type == "epci":
         values["EPCI à fiscalité propre dont est membre la commune"] = ("", STATUS_NA, "le porteur est l'EPCI")
-    signatory = (marker(SIGNATORY_LABEL), STATUS_MISSING, "")
+    # the signatory's identity, one field each (the form asks civilité, nom and prénom apart)
+    signatory = {"Civilité du porteur de projet": "civilité du signataire (Madame / Monsieur)",
+                 "Nom": "nom du signataire", "Prénom": "prénom du signataire"}
     out, seen_engagement = [], False
     for item in form()["fields"]:
         label = item["label"]
@@ -256,8 +257,8 @@ def answers(plan, action, schemes, financing: FinancingPlan, facts: dict) -> lis
                 continue  # the second variant is for renewed requests
             seen_engagement = True
         section = " — ".join(p for p in (item["section"], item["subsection"]) if p)
-        if item["subsection"].startswith("1.a") and label in ("Civilité du porteur de projet", "Nom", "Prénom"):
-            value, status, source = signatory
+        if item["subsection"].startswith("1.a") and label in signatory:
+            value, status, source = marker(signatory[label]), STATUS_MISSING, ""
         elif label in values:
             value, status, source = values[label]
         elif conditional:

@@ -35,7 +35,7 @@ def ineligibilities(collectivite, action, schemes, referential, today: dt.date) 
         reason = verdict.reason.removeprefix("exclue : ")
         found.append(Ineligibility(
             scheme.id, scheme.title, reason,
-            f"{name.subject} est {name.agree('exclu')} du dispositif « {scheme.title} » ({scheme.id}) : "
+            f"{name.subject} est {name.agree('exclu')} de l'aide « {scheme.title} » ({scheme.id}) : "
             f"{reason}."))
     return found
 

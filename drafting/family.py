@@ -11,6 +11,9 @@ FAMILIES = {
     "bdt": "Banque des Territoires",
     "generique": "générique (autres financeurs)",
 }
+# The same, short enough for the page footer: « projet de dossier FEDER — page 2 / 7 ».
+FAMILY_SHORT = {"dsil-detr": "DSIL / DETR", "feder": "FEDER", "bdt": "Banque des Territoires",
+                "generique": "générique"}
 TEMPLATE_FILES = {family: f"{family}.docx" for family in FAMILIES}
 
 _DSIL_RE = re.compile(r"\b(dsil|detr)\b|dotation de soutien a l.investissement local"

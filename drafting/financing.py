@@ -26,6 +26,8 @@ from typing import Iterable
 
 from aidenum.catalogue.formatting import MONTHS_FR, NBSP, amount_fr, month_year_fr, parse_month, percent_fr  # noqa: F401 (MONTHS_FR re-exported for ds_form)
 
+from .grammar import name_of
+
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 
@@ -303,7 +305,7 @@ def build_plan(budget_ht, schemes: list, chef_de_file: bool = False,
             upper = line.ceiling
         bound = f", au plus {format_eur(upper)}" if upper is not None else ""
         line.notes.append(f"prêt remboursable, compté dans l'autofinancement et hors plafond des aides{bound}")
-        missing.append(f"montant de l'emprunt sollicité auprès de {line.funder}{bound}")
+        missing.append(f"montant de l'emprunt sollicité auprès {name_of(line.funder).of}{bound}")
 
     shares = _spread_shares(budget, [line.amount for line in grants] + [self_financing])
     for line, share in zip(grants, shares):
@@ -330,7 +332,7 @@ def _size_grant(line: FundingLine, budget: Decimal | None, amount_min: Decimal |
     if line.rate is None:
         ceiling = f" (plafond du dispositif : {format_eur(line.ceiling)})" if line.ceiling is not None else ""
         line.notes.append("taux non publié : montant à demander au financeur" + ceiling)
-        missing.append(f"montant sollicité auprès de {line.funder} (aucun taux publié){ceiling}")
+        missing.append(f"montant sollicité auprès {name_of(line.funder).of} (aucun taux publié){ceiling}")
         return
     line.origin, line.applied_rate = "published", line.rate
     line.notes.append(f"calculé au taux maximal publié ({format_rate(line.rate)}) : à ajuster au taux "
@@ -340,7 +342,7 @@ def _size_grant(line: FundingLine, budget: Decimal | None, amount_min: Decimal |
     line.amount = floor_cent(budget * line.rate / HUNDRED)
     _limit_to_ceiling(line)
     if amount_min is not None and line.amount < amount_min:
-        warnings.append(f"La part de {line.funder} ({format_eur(line.amount)}) est inférieure au "
+        warnings.append(f"La part {name_of(line.funder).of} ({format_eur(line.amount)}) est inférieure au "
                         f"plancher du dispositif ({format_eur(amount_min)}) : la demande risque "
                         f"d'être irrecevable.")
 
@@ -366,10 +368,10 @@ def _size_stated(line: FundingLine, budget: Decimal | None, entry: Stated, warni
             line.amount = floor_cent(budget * entry.rate / HUNDRED)
     rate = line.applied_rate
     if line.rate is not None and rate is not None and rate > line.rate:
-        warnings.append(f"Le taux demandé à {line.funder} ({format_rate(rate.quantize(CENT))}) dépasse le taux "
+        warnings.append(f"Le taux demandé {name_of(line.funder).to} ({format_rate(rate.quantize(CENT))}) dépasse le taux "
                         f"maximal publié du dispositif ({format_rate(line.rate)}).")
     if line.ceiling is not None and line.amount is not None and line.amount > line.ceiling:
-        warnings.append(f"Le montant demandé à {line.funder} ({format_eur(line.amount)}) dépasse le montant "
+        warnings.append(f"Le montant demandé {name_of(line.funder).to} ({format_eur(line.amount)}) dépasse le montant "
                         f"maximal du dispositif ({format_eur(line.ceiling)}).")
 
 

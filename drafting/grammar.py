@@ -28,6 +28,10 @@ _HEAD_NOUNS = sorted([
     ("pole d'equilibre territorial et rural", "m"), ("petr", "m"), ("etablissement public", "m"),
     ("office", "m"), ("centre communal d'action sociale", "m"), ("ccas", "m"), ("association", "f"),
     ("cc", "f"), ("ca", "f"), ("cu", "f"), ("sivom", "m"), ("sivu", "m"), ("sem", "f"), ("spl", "f"),
+    # funders, for « auprès de la Banque des Territoires », « à l'État », « du Fonds… »
+    ("etat", "m"), ("union europeenne", "f"), ("banque", "f"), ("caisse", "f"), ("agence", "f"),
+    ("ministere", "m"), ("fonds", "m"), ("commission", "f"), ("prefecture", "f"), ("federation", "f"),
+    ("conseil", "m"), ("ademe", "f"),
 ], key=lambda pair: -len(pair[0]))
 
 # Gender of the noun that names each kind of applicant, for names without a head noun

@@ -19,8 +19,9 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uf
 def marker(label: str, short: bool = False) -> str:
     """A visible « à compléter » marker; ``short`` shows only « à compléter » in the text."""
     label = clean(label).replace("\a", " ")
-    # the short marker never breaks (no-break spaces, as French guillemets want); the long one wraps
-    text = "«\u00a0à\u00a0compléter\u00a0»" if short else f"« à compléter : {label} »"
+    # no-break spaces inside the guillemets and before the colon, as French typography wants: a
+    # line never starts with « » » or « : »; the short marker never breaks, the long one wraps
+    text = "«\u00a0à\u00a0compléter\u00a0»" if short else f"«\u00a0à compléter\u00a0: {label}\u00a0»"
     return f"{MARK_OPEN}{text}{MARK_SEP}{label}{MARK_CLOSE}"
 
 

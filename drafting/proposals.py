@@ -8,10 +8,15 @@ the module has not landed yet) there is no proposal and the amount stays « à c
 """
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from .family import dispositif_of
 from .financing import Proposal, to_decimal
+
+# A median is offered only over this many observed rates: one or two projects are an anecdote.
+MIN_RATES = 3
+
 
 class RateProposer:
     def __init__(self, similar):
@@ -26,20 +31,24 @@ class RateProposer:
         similar = SimilarProjects.open(home)
         return cls(similar) if similar is not None else None
 
-    def proposal(self, plan, action, scheme) -> Proposal | None:
+    def proposal(self, plan, action, scheme, chef_de_file: bool | None = None) -> Proposal | None:
+        """The observed rate for ``scheme``, capped by its published maximum and by the public-aid
+        cap (80 %, 70 % for a chef de file: ``chef_de_file`` overrides the plan, as --chef-de-file)."""
         dispositif = dispositif_of(scheme)
         if dispositif is None:
             return None
-        found = self.similar.rate_proposal(action.text, plan.collectivite, dispositif,
-                                           ceiling=scheme.rate_max)
-        if found is None or found.rate is None:
+        applicant = plan.collectivite
+        if chef_de_file is not None and chef_de_file != applicant.chef_de_file:
+            applicant = dataclasses.replace(applicant, chef_de_file=chef_de_file)
+        found = self.similar.rate_proposal(action.text, applicant, dispositif, ceiling=scheme.rate_max)
+        if found is None or found.rate is None or found.evidence.rates_count < MIN_RATES:
             return None
         return Proposal(to_decimal(found.rate, "taux proposé").quantize(Decimal("0.01")), str(found.basis))
 
-    def for_schemes(self, plan, action, schemes) -> dict[str, Proposal]:
+    def for_schemes(self, plan, action, schemes, chef_de_file: bool | None = None) -> dict[str, Proposal]:
         out = {}
         for scheme in schemes:
-            proposal = self.proposal(plan, action, scheme)
+            proposal = self.proposal(plan, action, scheme, chef_de_file)
             if proposal is not None:
                 out[scheme.id] = proposal
         return out

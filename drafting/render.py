@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .check import check_docx
 from .context import MARK_CLOSE, MARK_OPEN, MARK_SEP, PARAGRAPH, build_context, clean, labels_in, marker
-from .family import FAMILIES, TEMPLATE_FILES, family_of
+from .family import FAMILIES, FAMILY_SHORT, TEMPLATE_FILES, family_of
 from .financing import FinancingPlan, build_plan
 from aidenum.catalogue import territory
 from aidenum.catalogue.files import atomic_write, replacing
@@ -31,6 +31,9 @@ SHIPPED_TEMPLATES = shipped("templates")
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _SPLIT_RE = re.compile(f"({MARK_OPEN}[^{MARK_CLOSE}]*{MARK_CLOSE})")
 _SENTINELS_RE = re.compile(f"[{MARK_OPEN}{MARK_SEP}{MARK_CLOSE}]")
+# French typography in the prose blocks: a no-break space inside guillemets and before « : ; ! ? »,
+# so that a line never starts with « » » or « : » (seen in the PDFs: « pour le projet «\n Créer… »).
+_FRENCH_SPACE_RE = re.compile(r"(?<=«) | (?=[»:;!?])")
 
 
 class DraftError(ValueError):
@@ -104,8 +107,14 @@ class Templates:
             raise DraftError(f"bloc de texte {name}.j2 : variable inconnue ({error.message})") from None
         except jinja2.exceptions.SecurityError as error:
             raise DraftError(f"bloc de texte {name}.j2 : opération interdite dans un modèle ({error})") from None
-        paragraphs = [p.strip() for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+        paragraphs = [french_spacing(p.strip()) for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
         return PARAGRAPH.join(paragraphs)
+
+
+def french_spacing(text: str) -> str:
+    """No-break spaces of French typography, outside the markers (their labels stay as listed)."""
+    return "".join(piece if piece.startswith(MARK_OPEN) else _FRENCH_SPACE_RE.sub("\u00a0", piece)
+                   for piece in _SPLIT_RE.split(text))
 
 
 class _CachingEnvironment(SandboxedEnvironment):
@@ -198,12 +207,14 @@ def render_draft(plan, action, schemes: list, out: str | Path, *, templates: Tem
     for name in sorted(shown & templates.block_names()):
         context[name] = templates.render_block(name, context)
     missing = _missing(context, shown, financing)
-    context["manquants"] = missing or ["aucun élément : relisez tout de même chaque rubrique"]
+    context["manquants"] = [french_spacing(label) for label in missing] or [
+        "aucun élément : relisez tout de même chaque rubrique"]
     half = (len(context["manquants"]) + 1) // 2  # two columns, read down the first then the second
     context["manquants_paires"] = [(context["manquants"][i], (context["manquants"][half + i]
                                     if half + i < len(context["manquants"]) else ""))
                                    for i in range(half)]
     context["famille"] = FAMILIES[family]
+    context["famille_courte"] = FAMILY_SHORT[family]
     unknown = sorted(used - set(context))
     if unknown:
         raise DraftError(f"modèle {path.name} : variable inconnue « {unknown[0]} » (variables "

@@ -86,7 +86,7 @@ def violations(scheme, collectivite: Collectivite, today: dt.date, referential) 
         reasons.append(f"territoire {perimeter} hors de {collectivite.territory}")
     if scheme.archived or scheme.closed_at:
         reasons.append("dispositif clôturé dans le catalogue")
-    elif scheme.deadline and scheme.deadline < today and scheme.recurrence != "ongoing":
+    elif scheme.deadline and scheme.deadline < today:  # past deadline: closed whatever the recurrence
         reasons.append(f"clôturé le {scheme.deadline.isoformat()}")
     return reasons
 

@@ -24,8 +24,8 @@ import re
 from dataclasses import dataclass, field
 
 from aidenum.catalogue.model import Scheme
-from aidenum.catalogue.formatting import date_fr, fold
-from aidenum.catalogue.vocabularies import BENEFICIARIES
+from aidenum.catalogue.formatting import fold
+from aidenum.catalogue.vocabularies import BENEFICIARIES, STATUSES
 
 BUSINESS_ONLY = frozenset({"private-sector", "private-person", "farmer"})
 _RELAY_RE = re.compile(
@@ -115,22 +115,17 @@ def check_territory(scheme: Scheme, applicant: Applicant, referential) -> str:
 
 
 def check_status(scheme: Scheme, today: dt.date, include_closed: bool, notes: list[str]) -> str:
-    if scheme.status(today) != "closed":
+    """Closed: excluded (kept with a note under ``include_closed``); a stale date: kept, with the warning."""
+    status = scheme.status_detail(today)
+    if status.code == "stale":
+        notes.append(f"attention : {STATUSES['stale']} ({status.reason})")
         return ""
-    if scheme.archived:
-        reason = "exclue : archivée par la source"
-    elif scheme.closed_at:
-        reason = f"exclue : retirée de sa source le {_date_fr(scheme.closed_at[:10])} (clôturée)"
-    else:
-        reason = f"exclue : clôturée le {date_fr(scheme.deadline)}"
+    if status.code != "closed":
+        return ""
     if include_closed:
-        notes.append(reason.replace("exclue : ", "attention : "))
+        notes.append(f"attention : {status.reason}")
         return ""
-    return reason
-
-
-def _date_fr(iso: str) -> str:
-    return date_fr(iso)
+    return f"exclue : {status.reason}"
 
 
 class Eligibility:
@@ -145,8 +140,9 @@ class Eligibility:
         self._when: dict[tuple, int] = {}
         self.who_of = [self._who.setdefault((tuple(b), p), len(self._who))
                        for b, p in zip(facts.beneficiaries, facts.perimeter)]
-        self.when_of = [self._when.setdefault((d, r, a, bool(c)), len(self._when))
-                        for d, r, a, c in zip(facts.deadline, facts.recurrence, facts.archived, facts.closed_at)]
+        self.when_of = [self._when.setdefault((d, r, a, bool(c), e), len(self._when))
+                        for d, r, a, c, e in zip(facts.deadline, facts.recurrence, facts.archived, facts.closed_at,
+                                                 facts.end_evidence)]
 
     def allowed(self, applicant: Applicant | None, referential, today: dt.date, include_closed: bool = False,
                 relay: bool = False) -> frozenset[int]:
@@ -159,10 +155,10 @@ class Eligibility:
                                      or check_beneficiary(stub, applicant, relay, [])
                                      or check_territory(stub, applicant, referential))
         when_ok = [False] * len(self._when)
-        for (deadline, recurrence, archived, closed), group in self._when.items():
+        for (deadline, recurrence, archived, closed, evidence), group in self._when.items():
             stub = Scheme(id="x:x", source="x", title="x", recurrence=recurrence, archived=archived,
                           deadline=dt.date.fromisoformat(deadline) if deadline else None,
-                          closed_at="closed" if closed else None)
+                          closed_at="closed" if closed else None, end_evidence=evidence)
             when_ok[group] = not check_status(stub, today, include_closed, [])
         return frozenset(docnum for docnum, (who, when) in enumerate(zip(self.who_of, self.when_of))
                          if who_ok[who] and when_ok[when])

@@ -35,6 +35,7 @@ from whoosh.fields import ID, TEXT, Schema
 
 from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.model import Scheme
+from aidenum.catalogue.status import end_evidence
 
 from .analysis import _WORD_RE, ANALYZER_VERSION, french_analyzer, naive_analyzer
 
@@ -48,7 +49,7 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "priorities": "priorités listées", "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"5-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
+INDEX_FORMAT = f"6-a{ANALYZER_VERSION}"  # an analyzer or facts-columns change makes old indexes stale
 FACTS_NAME = "facts.json"
 
 
@@ -230,7 +231,7 @@ class Facts:
     ones Whoosh's scorer reads). A match reads this file instead of every scheme of the catalogue."""
 
     COLUMNS = ("ids", "perimeter", "beneficiaries", "deadline", "recurrence", "archived", "closed_at",
-               "aid_types", "destinations", "steps", "programmes")
+               "end_evidence", "aid_types", "destinations", "steps", "programmes")
 
     def __init__(self, columns: dict | None = None):
         columns = columns or {}
@@ -257,6 +258,7 @@ class Facts:
         self.recurrence.append(scheme.recurrence)
         self.archived.append(bool(scheme.archived))
         self.closed_at.append(scheme.closed_at)
+        self.end_evidence.append(scheme.end_evidence or end_evidence(scheme))
         self.aid_types.append(list(scheme.aid_types))
         self.destinations.append(list(scheme.destinations))
         self.steps.append(list(scheme.steps))

@@ -18,7 +18,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aidenum.catalogue.formatting import amount_fr, date_fr, number_fr, shortest_fr
+from aidenum.catalogue.formatting import amount_fr, date_fr, month_year_fr, number_fr, shortest_fr
+from aidenum.catalogue.freshness import data_date_of, is_stale
 from aidenum.catalogue.model import SOURCES
 from aidenum.catalogue.vocabularies import AID_TYPES, STATUSES
 from aidenum.catalogue.paths import shipped
@@ -45,6 +46,8 @@ class ActionResult:
 
 
 def match_dict(match, today: dt.date) -> dict:
+    status = match.scheme.status_detail(today)
+    data_date, month_only, collected = data_date_of(match.scheme)
     s = match.scheme
     return {
         "rank": match.rank,
@@ -55,8 +58,12 @@ def match_dict(match, today: dt.date) -> dict:
         "deadline": s.deadline.isoformat() if s.deadline else None,
         "why": list(match.why),
         "days_left": s.days_left(today),
-        "status": s.status(today),
+        "status": status.code,
+        "status_reason": status.reason,
         "source": s.source,
+        "data_date": data_date.isoformat()[:7 if month_only else 10] if data_date else None,
+        "data_date_is_collection": collected,   # the source gives no date: when aidenum last read it
+        "data_stale": is_stale(data_date, today),
         "funders": list(s.funders),
         "aid_types": list(s.aid_types),
         "perimeter": s.perimeter,
@@ -111,8 +118,7 @@ def at_when(at_last_update: str | None) -> str:
     if not at_last_update:
         return ""
     if len(at_last_update) == 7:
-        from aidenum.catalogue.freshness import month_fr
-        return f"de {month_fr(dt.date.fromisoformat(at_last_update + '-01'))}"
+        return f"de {month_year_fr(at_last_update)}"
     return f"mises à jour le {french_day(at_last_update)}"
 
 

@@ -12,20 +12,26 @@ way préfectures type titles — capitals, no accents, abbreviations and split c
 case first (both sides alike, so an all-capital title stems like a typed one), then the variants
 in ``_VARIANTS`` are rewritten to one form.
 
-Scoring of a funded project for a query: cosine of the binary tf-idf vectors of the two term
-sets (``similarity``, 0..1), times a proximity weight (same commune or EPCI > département >
-région > France) and a recency weight. FTS5 only picks candidates (best bm25 nationally, in the
-applicant's département and in its région); the scoring is done on those in Python.
+Scoring of a funded project for a query: cosine of the query's weighted term vector and the
+project's binary tf-idf vector (``similarity``, 0..1), times a proximity weight (same commune >
+same EPCI > département > région > France) and a recency weight. FTS5 only picks candidates
+(best bm25 nationally, in the applicant's département and in its région); the scoring is done on
+those in Python.
 
 Evidence per dispositif counts the *comparable* projects (similarity ≥ ``COMPARABLE``) in the
 narrowest scope holding at least ``MIN_EVIDENCE`` of them: the département, else the région,
 else France; the sentence names that scope.
+
+Threads: one ``SimilarProjects`` may serve the web app's threads. Each thread reads through its
+own SQLite connection (a connection is not shared between threads); the in-memory caches are
+guarded by a lock.
 """
 from __future__ import annotations
 
 import re
 import sqlite3
 import statistics
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,11 +40,12 @@ from math import log, sqrt
 from pathlib import Path
 
 from aidenum.catalogue import laureates as store_module
+from aidenum.catalogue.formatting import NBSP, amount_fr, percent_fr
 from aidenum.catalogue.vocabularies import fold
 from .analysis import ANALYZER_VERSION, analyze
 
 NORMALISATION_VERSION = 1
-INDEX_SCHEMA_VERSION = 3
+INDEX_SCHEMA_VERSION = 5       # 4: DGCL rows never merged with each other; 5: evidence facts in the index
 INDEX_VERSION = f"{ANALYZER_VERSION}.{NORMALISATION_VERSION}.{INDEX_SCHEMA_VERSION}"
 
 # Variants seen in the DGCL titles (2018, 2019, 2023), on folded lower-case text.
@@ -59,20 +66,22 @@ _VARIANTS = [
     (re.compile(r"\bcyber[\s-]securite\b"), "cybersecurite"),
 ]
 
-# Weights (see module doc). Proximity: a project of the applicant's own commune or EPCI is the
-# best evidence; national figures still say something.
-PROXIMITY = {"commune": 1.0, "intercommunalité": 1.0, "département": 0.8, "région": 0.6, "France": 0.45}
+# Weights (see module doc). Proximity: a project of the applicant's own commune is the best
+# evidence, its EPCI's nearly as good; national figures still say something.
+PROXIMITY = {"commune": 1.0, "intercommunalité": 0.9, "département": 0.8, "région": 0.6, "France": 0.45}
 RECENCY_PER_YEAR = 0.92       # weight of a project one year older
 COMPARABLE = 0.30             # similarity for a project to count as evidence
 MIN_SIMILARITY = 0.15         # below this a project is not shown at all
 MIN_EVIDENCE = 3              # comparable projects needed before a scope is used
 GENERIC_SHARE = 0.03          # a term in more than 3 % of the projects (« travaux ») weighs little and
-                              # does not fetch candidates
+                              # does not fetch candidates…
+FETCH_ALWAYS = 1000           # …unless it is in fewer projects than this: fetching them is cheap, and in a
+                              # small store (one département) 3 % is a handful of projects
 GENERIC_FACTOR = 0.3
 MAX_QUERY_TERMS = 16
 CONCEPT_BOOST = 2.0           # a term of a thesaurus concept found in the action
 SYNONYM_WEIGHT = 0.5          # a synonym brought by the thesaurus
-CANDIDATES = {"FR": 400, "REG": 200, "DEP": 200}
+CANDIDATES = {"FR": 200, "REG": 150, "DEP": 150}
 MATCH_TERMS = 6               # the strongest query terms fetch candidates; all of them score
 SHOWN_MAX = 100               # search() results available beyond the comparable projects
 CACHE_SIZE = 64               # search, evidence and rate_proposal of one action share one scoring
@@ -126,11 +135,18 @@ class FundedProject:
     id: int = 0
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "dispositif": self.dispositif, "year": self.year,
-                "beneficiary": self.beneficiary, "place": self.place, "insee": self.insee, "siren": self.siren,
-                "departement": self.departement, "region": self.region, "cost": self.cost, "grant": self.grant,
-                "rate": self.rate, "score": round(self.score, 4), "similarity": round(self.similarity, 4),
-                "proximity": self.proximity, "source": self.source}
+        return {**{name: getattr(self, name) for name in _STORED_FIELDS}, "score": round(self.score, 4),
+                "similarity": round(self.similarity, 4), "proximity": self.proximity, "source": self.source}
+
+
+# What a FundedProject takes from its laureates row, in the order of its JSON (``as_dict``).
+_STORED_FIELDS = ("title", "dispositif", "year", "beneficiary", "place", "insee", "siren", "departement", "region",
+                  "cost", "grant", "rate")
+# Of these, what scoring and evidence need is kept in the term index (read with the candidates);
+# the rest is read from the laureates for the projects shown only (a cold process pays a disk
+# read per row: ~13 ms an action when every candidate's row was read).
+_INDEX_FACTS = ("dispositif", "year", "departement", "region", "rate", "grant")
+_DETAIL_FIELDS = ("title", "beneficiary", "place", "insee", "siren", "cost", "source")
 
 
 @dataclass
@@ -178,26 +194,40 @@ class _Place:
 # -- the look-up ---------------------------------------------------------------------------------
 
 INDEX_SCHEMA = """
-CREATE VIRTUAL TABLE similar_terms USING fts5(terms, zone, norm UNINDEXED,
-                                              tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE similar_terms USING fts5(terms, zone, norm UNINDEXED, dispositif UNINDEXED, year UNINDEXED,
+                                              departement UNINDEXED, region UNINDEXED, rate UNINDEXED,
+                                              grant UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
 CREATE TABLE similar_df (term TEXT PRIMARY KEY, df INTEGER) WITHOUT ROWID
 """
-_ROW_COLUMNS = ("id", "title", "dispositif", "year", "beneficiary", "place", "insee", "siren", "epci",
-                "departement", "region", "cost", "grant", "rate", "source")
+_ROW_COLUMNS = ("id", *_DETAIL_FIELDS)
 
 
 class SimilarProjects:
     def __init__(self, path: Path):
         self.path = path
-        self.db = sqlite3.connect(path, isolation_level=None)
-        self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS index stays in memory once read
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
         self.db.executescript(store_module.SCHEMA + "CREATE TABLE IF NOT EXISTS similar_meta (key TEXT PRIMARY KEY, value TEXT);")
         self._df: dict[str, int] = {}
         self._docs = 0
         self._referential = None
-        self._max_year = None
         self._year_list: list[int] | None = None
         self._cache: dict[tuple, list[FundedProject]] = {}
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on its first use)."""
+        connection = getattr(self._local, "db", None)
+        if connection is None:
+            # check_same_thread off only so that close() may close every thread's connection;
+            # each is used by the thread that opened it.
+            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA cache_size = -65536")  # 64 MB: the FTS index stays in memory once read
+            self._local.db = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
 
     @classmethod
     def open(cls, home: Path | str | None = None) -> "SimilarProjects | None":
@@ -207,14 +237,18 @@ class SimilarProjects:
         if not path.is_file():
             return None
         instance = cls(path)
-        if instance.db.execute("SELECT count(*) FROM laureates").fetchone()[0] == 0:
+        if instance.db.execute("SELECT 1 FROM laureates LIMIT 1").fetchone() is None:  # count(*) reads the table
             instance.close()
             return None
         instance.ensure_index()
         return instance
 
     def close(self) -> None:
-        self.db.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+        self._local = threading.local()
 
     # -- index ------------------------------------------------------------------------------------
     def _meta(self, key: str) -> str | None:
@@ -240,32 +274,40 @@ class SimilarProjects:
                 db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in INDEX_SCHEMA.strip().split(";\n"):
                 db.execute(statement)
-            seen: set[tuple] = set()
-            docs: list[tuple[int, list[str], str]] = []
-            # DGCL lists first: the ANCT versions of the same years repeat their projects.
-            cursor = db.execute("SELECT id, title, year, dispositif, departement, region, insee, epci, grant "
-                                "FROM laureates ORDER BY source <> 'dgcl', id")
-            for id_, title, year, dispositif, dep, region, insee, epci, grant in cursor:
+            dgcl_keys: set[tuple] = set()
+            docs: list[tuple] = []
+            # DGCL lists first: the ANCT versions of the same years repeat their projects (an ANCT
+            # row that matches a DGCL one is left out); two DGCL rows are two projects.
+            cursor = db.execute("SELECT id, title, year, dispositif, departement, region, insee, epci, grant, "
+                                "source, rate FROM laureates ORDER BY source <> 'dgcl', id")
+            for id_, title, year, dispositif, dep, region, insee, epci, grant, source, rate in cursor:
                 key = (year, dispositif, dep, round(grant or 0), re.sub(r"[^a-z0-9]", "", fold(title))[:30])
-                if key in seen:
+                if source == "dgcl":
+                    dgcl_keys.add(key)
+                elif key in dgcl_keys:
                     continue
-                seen.add(key)
-                docs.append((id_, sorted(set(terms(title))), _zone(year, dep, region, insee, epci)))
-            frequencies = Counter(t for _, doc_terms, _ in docs for t in doc_terms)
+                docs.append((id_, sorted(set(terms(title))), _zone(year, dep, region, insee, epci),
+                             (dispositif, year, dep, region, rate, grant)))
+            frequencies = Counter(t for _, doc_terms, _, _ in docs for t in doc_terms)
             self._df, self._docs = dict(frequencies), len(docs) or 1
             db.executemany("INSERT INTO similar_df VALUES (?, ?)", frequencies.items())
-            db.executemany("INSERT INTO similar_terms (rowid, terms, zone, norm) VALUES (?, ?, ?, ?)",
-                           ((id_, " ".join(doc_terms), zone, round(sqrt(sum(self._idf(t) ** 2 for t in doc_terms)), 6))
-                            for id_, doc_terms, zone in docs))
+            db.executemany(f"INSERT INTO similar_terms (rowid, terms, zone, norm, {', '.join(_INDEX_FACTS)}) "
+                           f"VALUES ({', '.join('?' * (4 + len(_INDEX_FACTS)))})",
+                           ((id_, " ".join(doc_terms), zone, round(sqrt(sum(self._idf(t) ** 2 for t in doc_terms)), 6),
+                             *facts) for id_, doc_terms, zone, facts in docs))
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('docs', ?)", (str(len(docs)),))
+            # the years, kept here: reading them from the laureates is a scan of the whole table
+            years = sorted({facts[1] for _, _, _, facts in docs})
+            db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('years', ?)", (" ".join(map(str, years)),))
             db.execute("INSERT OR REPLACE INTO similar_meta VALUES ('stamp', ?)", (stamp,))
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
-        self._df, self._year_list, self._max_year = {}, None, None
-        self._cache.clear()
+        with self._lock:
+            self._df, self._year_list = {}, None
+            self._cache.clear()
         return len(docs)
 
     def _frequency(self, term: str) -> int:
@@ -278,10 +320,13 @@ class SimilarProjects:
             df = self._df[term] = row[0] if row else 0
         return df
 
+    def _generic(self, term: str) -> bool:
+        return self._frequency(term) > self._docs * GENERIC_SHARE
+
     def _idf(self, term: str) -> float:
         df = self._frequency(term)
         weight = log(1 + self._docs / (df or 1))
-        return weight * GENERIC_FACTOR if df > self._docs * GENERIC_SHARE else weight
+        return weight * GENERIC_FACTOR if self._generic(term) else weight
 
     # -- applicant --------------------------------------------------------------------------------
     def _place(self, applicant) -> _Place | None:
@@ -293,10 +338,7 @@ class SimilarProjects:
             dep = getattr(applicant, "departement", None)
             region = getattr(applicant, "region", None)
             return _Place(departement=dep, region=region) if dep or region else None
-        from aidenum.catalogue import territory
-        if self._referential is None:
-            self._referential = territory.load()
-        ref = self._referential
+        ref = self._territories()
         if code not in ref.territories:
             return None
         dep = ref.department_of(code)
@@ -334,12 +376,14 @@ class SimilarProjects:
         return dict(best)
 
     def _candidates(self, query: dict[str, float], place: _Place | None,
-                    before_year: int | None) -> dict[int, tuple[str, str]]:
-        """rowid -> (terms, zone) of the best bm25 matches in France, the département, the région.
+                    before_year: int | None) -> dict[int, tuple]:
+        """rowid -> (terms, zone, norm, *_INDEX_FACTS) of the best bm25 matches in France, the
+        département, the région.
         Terms found in many projects are left out of the match expression when others remain
         (they still count in the similarity): matching « école » alone means thousands of rows."""
         by_rarity = sorted(query, key=self._frequency)
-        specific = [t for t in by_rarity if self._frequency(t) <= self._docs * GENERIC_SHARE] or by_rarity[:3]
+        specific = ([t for t in by_rarity if not self._generic(t) or self._frequency(t) <= FETCH_ALWAYS]
+                    or by_rarity[:3])
         specific = sorted(specific, key=lambda t: -query[t])[:MATCH_TERMS]
         match = "terms : (" + " OR ".join(f'"{term}"' for term in specific) + ")"
         if before_year:
@@ -352,45 +396,55 @@ class SimilarProjects:
             scopes.append((f" AND zone : d{place.departement.lower()}", CANDIDATES["DEP"]))
         if place and place.region:
             scopes.append((f" AND zone : r{place.region}", CANDIDATES["REG"]))
-        found: dict[int, tuple[str, str, float]] = {}
+        found: dict[int, tuple] = {}
         for clause, limit in scopes:
-            sql = ("SELECT rowid, terms, zone, norm FROM similar_terms WHERE similar_terms MATCH ? "
-                   f"ORDER BY bm25(similar_terms, 1.0, 0.0, 0.0) LIMIT {limit}")
-            for rowid, doc_terms, zone, norm in self.db.execute(sql, (match + clause,)):
-                found.setdefault(rowid, (doc_terms, zone, norm))
+            sql = (f"SELECT rowid, terms, zone, norm, {', '.join(_INDEX_FACTS)} FROM similar_terms "
+                   f"WHERE similar_terms MATCH ? ORDER BY bm25(similar_terms, 1.0, 0.0) LIMIT {limit}")
+            for rowid, *values in self.db.execute(sql, (match + clause,)):
+                found.setdefault(rowid, values)
         return found
 
     def _years(self) -> list[int]:
         if self._year_list is None:
-            self._year_list = [y for (y,) in self.db.execute("SELECT DISTINCT year FROM laureates ORDER BY year")]
+            self._year_list = [int(year) for year in (self._meta("years") or "").split()]
         return self._year_list
 
-    def _rows(self, ids: list[int]) -> dict[int, dict]:
-        placeholders = ", ".join("?" for _ in ids)
-        cursor = self.db.execute(f"SELECT {', '.join(_ROW_COLUMNS)} FROM laureates WHERE id IN ({placeholders})", ids)
-        return {row[0]: dict(zip(_ROW_COLUMNS, row)) for row in cursor}
+    def _fill(self, projects: list[FundedProject]) -> list[FundedProject]:
+        """Read the shown projects' remaining fields from the laureates (once per project)."""
+        missing = {p.id: p for p in projects if not p.title}
+        if missing:
+            placeholders = ", ".join("?" for _ in missing)
+            cursor = self.db.execute(f"SELECT {', '.join(_ROW_COLUMNS)} FROM laureates "
+                                     f"WHERE id IN ({placeholders})", list(missing))
+            for id_, *values in cursor:
+                for name, value in zip(_DETAIL_FIELDS, values):
+                    setattr(missing[id_], name, value)
+        return projects
 
     def _reference_year(self, before_year: int | None) -> int:
         if before_year:
             return before_year - 1
-        if self._max_year is None:
-            self._max_year = self.db.execute("SELECT max(year) FROM laureates").fetchone()[0] or 0
-        return self._max_year
+        years = self._years()
+        return years[-1] if years else 0
 
     def _scored(self, text: str, applicant, before_year: int | None) -> tuple[list[FundedProject], _Place | None]:
         place = self._place(applicant)
         key = (text, place, before_year)
-        cached = self._cache.get(key)
+        with self._lock:
+            cached = self._cache.get(key)
         if cached is not None:
             return cached, place
         query = self._query(text)
         results: list[FundedProject] = []
         if query:
             query_norm = sqrt(sum(w * w for w in query.values()))
+            # a project's vector is binary tf-idf: its term weighs the term's idf
+            products = {term: weight * self._idf(term) for term, weight in query.items()}
             reference = self._reference_year(before_year)
             kept: list[tuple[float, int, float, str]] = []
-            for rowid, (doc_terms, zone, norm) in self._candidates(query, place, before_year).items():
-                shared = sum(query[t] ** 2 for t in doc_terms.split() if t in query)
+            candidates = self._candidates(query, place, before_year)
+            for rowid, (doc_terms, zone, norm, *_) in candidates.items():
+                shared = sum(products[t] for t in doc_terms.split() if t in products)
                 if not shared or not norm:
                     continue
                 similarity = shared / (query_norm * norm)
@@ -400,25 +454,22 @@ class SimilarProjects:
                 score = similarity * PROXIMITY[level] * RECENCY_PER_YEAR ** max(reference - year, 0)
                 kept.append((score, rowid, similarity, level))
             kept.sort(key=lambda k: (-k[0], k[1]))
-            # rows are read for what can be shown (the best) or counted (the comparable) only
+            # kept: what can be shown (the best) or counted (the comparable)
             kept = [k for rank, k in enumerate(kept) if rank < SHOWN_MAX or k[2] >= COMPARABLE]
-            rows = self._rows([k[1] for k in kept]) if kept else {}
             for score, rowid, similarity, level in kept:
-                values = rows[rowid]
-                results.append(FundedProject(
-                    title=values["title"], dispositif=values["dispositif"], year=values["year"],
-                    beneficiary=values["beneficiary"], place=values["place"], insee=values["insee"],
-                    siren=values["siren"], departement=values["departement"], region=values["region"],
-                    cost=values["cost"], grant=values["grant"], rate=values["rate"],
-                    score=score, proximity=level, similarity=similarity, source=values["source"], id=rowid))
-        if len(self._cache) >= CACHE_SIZE:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[key] = results
+                facts = dict(zip(_INDEX_FACTS, candidates[rowid][3:]))
+                results.append(FundedProject(title="", beneficiary="", place="", insee=None, siren=None, cost=None,
+                                             **facts, score=score, proximity=level, similarity=similarity,
+                                             id=rowid))
+        with self._lock:
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = results
         return results, place
 
     def search(self, text: str, applicant=None, top: int = 10, before_year: int | None = None) -> list[FundedProject]:
         """The closest funded projects, best first (similar, near, recent)."""
-        return self._scored(text, applicant, before_year)[0][:top]
+        return self._fill(self._scored(text, applicant, before_year)[0][:top])
 
     def evidence(self, text: str, applicant=None, before_year: int | None = None) -> dict[str, DispositifEvidence]:
         """Per dispositif label: how many comparable projects, rates and grants (see module doc);
@@ -432,6 +483,7 @@ class SimilarProjects:
         for dispositif, group in by_dispositif.items():
             scope, chosen = _scope(group, place)
             result[dispositif] = _evidence(dispositif, chosen, scope, self._label_of(scope))
+        self._fill([example for found in result.values() for example in found.examples])
         return dict(sorted(result.items(), key=lambda item: -item[1].weight))
 
     def rate_proposal(self, text: str, applicant, dispositif: str, ceiling: float | Decimal | None = None,
@@ -462,11 +514,15 @@ class SimilarProjects:
     def _label_of(self, scope: str) -> str:
         if scope == "FR":
             return "en France"
-        from aidenum.catalogue import territory
+        ref = self._territories()
+        return place_phrase(scope, ref.territories[scope].name if scope in ref.territories else scope)
+
+    def _territories(self):
+        """The territory referential, loaded on first need (``aidenum match`` may never need it)."""
         if self._referential is None:
+            from aidenum.catalogue import territory
             self._referential = territory.load()
-        name = self._referential.territories[scope].name if scope in self._referential.territories else scope
-        return place_phrase(scope, name)
+        return self._referential
 
 
 def _thesaurus():
@@ -579,15 +635,12 @@ def years_phrase(years: list[int]) -> str:
 
 
 def percent_text(value: float) -> str:
-    """30.0 -> « 30 % », 37.5 -> « 37,5 % » (no-break space)."""
-    rounded = round(value, 1)
-    text = f"{rounded:.0f}" if abs(rounded - round(rounded)) < 0.05 else f"{rounded:.1f}".replace(".", ",")
-    return f"{text}\u00a0%"
+    """An observed rate to one decimal: 30.0 -> « 30 % », 37.46 -> « 37,5 % » (no-break space)."""
+    return percent_fr(round(value, 1), unit_space=NBSP)
 
 
 def _euros(value: float) -> str:
-    from aidenum.catalogue.normalise import number_fr
-    return f"{number_fr(value)}\u00a0€"
+    return amount_fr(value, 0, unit_space=NBSP)
 
 
 _REGION_PHRASES = {

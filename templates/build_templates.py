@@ -25,14 +25,18 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from aidenum.drafting.render import french_spacing
+
 HERE = Path(__file__).resolve().parent
 FONT = "Arial"
 BODY_PT, TABLE_PT = 10, 9
 PAGE_W, PAGE_H = Cm(21), Cm(29.7)
 MARGINS = {"left": Cm(2.5), "right": Cm(2), "top": Cm(2.5), "bottom": Cm(2)}
 TEXT_WIDTH_CM = 16.5  # 21 - 2.5 - 2
-# Financing table: Financeur, Dispositif, Nature, Taux, Montant HT, Part (cm, sum = TEXT_WIDTH_CM)
-FINANCING_COLUMNS = [3.3, 4.0, 2.0, 2.0, 3.1, 2.1]
+# Financing table: Financeur, Dispositif, Nature, Taux, Montant HT, Part (cm, sum = TEXT_WIDTH_CM).
+# Nature holds « Subvention » and Montant the bold « « à compléter » » (no-break spaces) at 9 pt
+# in DejaVu Sans, the widest font LibreOffice may substitute: both broke mid-word at 2.0 / 3.1 cm.
+FINANCING_COLUMNS = [3.3, 3.4, 2.3, 2.0, 3.3, 2.2]
 SHADE = "D9E2F3"
 
 INTRO = ("Projet de dossier préparé le {{ date_generation }} par aidenum pour l'action {{ action_id }} "
@@ -105,7 +109,7 @@ class Builder:
         section.header_distance, section.footer_distance = Cm(1.2), Cm(1)
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        footer.add_run("{{ collectivite }} — action {{ action_id }} — projet de dossier, modèle {{ famille }} — page ")
+        footer.add_run("{{ collectivite }} — action {{ action_id }} — projet de dossier {{ famille_courte }} — page ")
         _field(footer.add_run(), "PAGE")
         footer.add_run(" / ")
         _field(footer.add_run(), "NUMPAGES")
@@ -155,9 +159,12 @@ class Builder:
     def heading(self, text: str) -> None:
         self.doc.add_heading(text, level=2)
 
-    def para(self, text: str, bold: bool = False, italic: bool = False, style: str | None = None):
+    def para(self, text: str, bold: bool = False, italic: bool = False, style: str | None = None,
+             keep_with_next: bool = False):
         paragraph = self.doc.add_paragraph(style=style)
-        run = paragraph.add_run(text)
+        if keep_with_next:  # the sentence introducing a table stays on the table's page
+            paragraph.paragraph_format.keep_with_next = True
+        run = paragraph.add_run(french_spacing(text))
         run.bold, run.italic = bold or None, italic or None
         return paragraph
 
@@ -230,7 +237,9 @@ class Builder:
         for extra in merged.paragraphs[1:]:  # merging keeps the second cell's empty paragraph
             extra._p.getparent().remove(extra._p)
         self._tag_row(table, "{%tr else %}")
-        self._row(table, ["{{ champ.libelle }}", "{{ champ.valeur }}"])
+        # a page-long table kept whole would leave the page before it empty: only the section rows
+        # keep with the row that follows
+        self._row(table, ["{{ champ.libelle }}", "{{ champ.valeur }}"], keep=False)
         self._tag_row(table, "{%tr endif %}")
         self._tag_row(table, "{%tr endfor %}")
         self.doc.add_paragraph()
@@ -247,7 +256,8 @@ class Builder:
         self.doc.add_paragraph()
 
     def financing(self, with_revenue: bool = False) -> None:
-        self.para("Plan de financement prévisionnel de l'opération « {{ projet }} », en euros hors taxes :")
+        self.para("Plan de financement prévisionnel de l'opération « {{ projet }} », en euros hors taxes :",
+                  keep_with_next=True)
         self.loop_table(FINANCING_COLUMNS,
                         ["Financeur", "Dispositif", "Nature", "Taux", "Montant HT", "Part du coût"],
                         "ligne in plan_financement",
@@ -339,7 +349,7 @@ def dsil_detr() -> Path:
     b.section("Formulaire national DETR / DSIL : réponses préparées")
     b.para("Les champs du formulaire en ligne (Démarches simplifiées, « Demande de subvention au titre de la "
            "DETR et de la DSIL »), dans leur ordre, avec la réponse préparée ou « à compléter ». Les pièces "
-           "justificatives et les engagements figurent plus loin.", italic=True)
+           "justificatives et les engagements figurent plus loin.", italic=True, keep_with_next=True)
     b.national_form()
     b.para("{{ categories_avertissement }}", italic=True)
     b.para("{%p if categories_detr %}")
@@ -374,12 +384,13 @@ def feder() -> Path:
                        ("Date prévisionnelle de début", "{{ debut }}"),
                        ("Date prévisionnelle d'achèvement", "{{ fin }}"),
                        ("Coût total HT", "{{ cout_total }}"),
-                       ("Montant FEDER sollicité", "{{ montant_sollicite }} ({{ taux_sollicite }} du coût HT)")])
+                       ("Montant FEDER sollicité", "{{ montant_et_part }}")])
     b.section("Description de l'opération", new_page=True)
     b.note(feder=True)
     b.section("Indicateurs de réalisation et de résultat")
     b.para("Choisissez les indicateurs dans la liste du programme régional pour l'objectif spécifique de "
-           "la mesure ; les valeurs cibles sont des engagements de la collectivité.", italic=True)
+           "la mesure ; les valeurs cibles sont des engagements de la collectivité.", italic=True,
+           keep_with_next=True)
     b.form([("Indicateur de réalisation", "{{ indicateur_realisation }}"),
             ("Valeur cible (réalisation)", "{{ cible_realisation }}"),
             ("Indicateur de résultat", "{{ indicateur_resultat }}"),
@@ -431,7 +442,7 @@ def generic() -> Path:
     b.section("Fiche récapitulative")
     b.form(IDENTITY + [("Dispositif sollicité", "{{ dispositif }}"), ("Financeur", "{{ financeur }}"),
                        ("Intitulé du projet", "{{ projet }}"), ("Coût total HT", "{{ cout_total }}"),
-                       ("Montant sollicité", "{{ montant_sollicite }} ({{ taux_sollicite }} du coût HT)"),
+                       ("Montant sollicité", "{{ montant_et_part }}"),
                        ("Autres aides publiques sollicitées", "{{ autres_aides }}")])
     b.section("Lettre de demande", new_page=True)
     b.para("{{ lettre_demande }}")

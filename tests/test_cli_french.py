@@ -1,4 +1,5 @@
-"""click's own words in French through a gettext catalogue (commands/locale), not by patching click."""
+"""click's own words in French through aidenum's gettext catalogue (commands/locale), bound to click's
+messages without setting LANGUAGE in the process environment."""
 from __future__ import annotations
 
 import ast
@@ -56,13 +57,22 @@ def test_compiled_catalogue_matches_its_source():
             assert translations.ngettext(msgid, "x", 2) == msgstrs[1]
 
 
-def test_click_is_not_patched():
-    # click keeps calling gettext's own functions: the catalogue does the work
-    assert click.core._ is gettext.gettext and click.core.ngettext is gettext.ngettext
-    assert gettext.textdomain() == french.DOMAIN
-    assert gettext.gettext("Missing argument") == "Argument manquant"
-    assert gettext.ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})",
-                            2) == "Arguments en trop : {args}"
+def test_click_speaks_french_from_the_catalogue_without_touching_the_environment(tmp_path):
+    # click's messages go through the shipped catalogue, not through strings written in aidenum
+    assert click.core._("Missing argument") == "Argument manquant"
+    assert click.core.ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})",
+                               2) == "Arguments en trop : {args}"
+    assert gettext.gettext("Missing argument") == "Missing argument"  # the standard module is left as it is
+    # nothing leaks to the programs aidenum starts (weekly.sh, LibreOffice): their own messages keep their language
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    probe = ("import os, subprocess, sys; import aidenum.cli; "
+             "print(os.environ.get('LANGUAGE')); "
+             "print(subprocess.run([sys.executable, '-c', 'import os; print(os.environ.get(\\'LANGUAGE\\'))'], "
+             "capture_output=True, text=True).stdout.strip())")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                            env=dict(env, AIDENUM_HOME=str(tmp_path)), cwd=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "None"]
 
 
 def _commands(group, path=()):

@@ -99,7 +99,7 @@ def test_plan_without_budget_or_calendar(catalogue, tmp_path):
     assert result.exit_code == 0, result.output
     text = check_docx(out)
     assert "Wifi public & <accès> dans les médiathèques" in text
-    assert "« à compléter : coût total HT de l'opération (budget absent du plan) »" in text
+    assert "«\u00a0à compléter\u00a0: coût total HT de l'opération (budget absent du plan)\u00a0»" in text
     assert "☐ coût total HT de l'opération (budget absent du plan)" in text
     assert "Le conseil municipal de Lamballe-Armor" in text
 

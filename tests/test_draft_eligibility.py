@@ -33,7 +33,7 @@ def test_each_filter_refuses_the_draft(tmp_path, scheme, reason):
         render_draft(plan, plan.action("A1"), [scheme], tmp_path / "d.docx", today=TODAY)
     message = str(caught.value)
     assert reason in message and "--forcer" in message
-    assert "Loudéac Communauté - Bretagne Centre est exclue du dispositif" in message
+    assert "Loudéac Communauté - Bretagne Centre est exclue de l'aide" in message
     assert not (tmp_path / "d.docx").exists()
 
 
@@ -43,7 +43,7 @@ def test_forced_draft_opens_with_the_reason(tmp_path):
                           tmp_path / "d.docx", today=TODAY, force=True)
     text = check_docx(result.path).replace("\u00a0", " ")
     head = text.split("1. Fiche récapitulative")[0]
-    assert "Attention : Loudéac Communauté - Bretagne Centre est exclue du dispositif « FEDER numérique" in head
+    assert "Attention : Loudéac Communauté - Bretagne Centre est exclue de l'aide « FEDER numérique" in head
     assert "territoire Normandie (région)" in head and "option --forcer" in head
     assert result.warnings[0].startswith("Loudéac Communauté - Bretagne Centre est exclue")
 
@@ -53,7 +53,7 @@ def test_agreement_follows_the_collectivite(tmp_path):
     department = dataclasses.replace(plan.collectivite, nom="Département du Doubs", type="department",
                                      code="25", territory="DEP:25", departement="25", region="27")
     other = dataclasses.replace(plan, collectivite=department)
-    with pytest.raises(IneligibleError, match="Le Département du Doubs est exclu du dispositif"):
+    with pytest.raises(IneligibleError, match="Le Département du Doubs est exclu de l'aide"):
         render_draft(other, other.action("A1"), [local_dsil()], tmp_path / "d.docx", today=TODAY)
 
 

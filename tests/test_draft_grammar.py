@@ -50,6 +50,47 @@ CASES = [
       "L'Office de tourisme intercommunal", "exclu")),
     (("SPL Eau du Ponant", "public-cies"), ("de la SPL Eau du Ponant", "à la SPL Eau du Ponant", "La SPL Eau du Ponant",
                                             "exclue")),
+    # every EPCI kind, syndicats and PETR (typed « epci » in plans), départements and régions
+    (("Communauté urbaine de Dunkerque", "epci"),
+     ("de la Communauté urbaine de Dunkerque", "à la Communauté urbaine de Dunkerque",
+      "La Communauté urbaine de Dunkerque", "exclue")),
+    (("Métropole européenne de Lille", "epci"),
+     ("de la Métropole européenne de Lille", "à la Métropole européenne de Lille", "La Métropole européenne de Lille",
+      "exclue")),
+    (("Rennes Métropole", "epci"), ("de Rennes Métropole", "à Rennes Métropole", "Rennes Métropole", "exclue")),
+    (("Dinan Agglomération", "epci"), ("de Dinan Agglomération", "à Dinan Agglomération", "Dinan Agglomération",
+                                       "exclue")),
+    (("Syndicat intercommunal à vocation multiple du Val de Loire", "epci"),
+     ("du Syndicat intercommunal à vocation multiple du Val de Loire",
+      "au Syndicat intercommunal à vocation multiple du Val de Loire",
+      "Le Syndicat intercommunal à vocation multiple du Val de Loire", "exclu")),
+    (("SIVOM de la vallée de l'Ouche", "epci"),
+     ("du SIVOM de la vallée de l'Ouche", "au SIVOM de la vallée de l'Ouche", "Le SIVOM de la vallée de l'Ouche",
+      "exclu")),
+    (("Pôle d'équilibre territorial et rural du Pays de Guingamp", "epci"),
+     ("du Pôle d'équilibre territorial et rural du Pays de Guingamp",
+      "au Pôle d'équilibre territorial et rural du Pays de Guingamp",
+      "Le Pôle d'équilibre territorial et rural du Pays de Guingamp", "exclu")),
+    (("PETR du Pays de Saint-Brieuc", "epci"),
+     ("du PETR du Pays de Saint-Brieuc", "au PETR du Pays de Saint-Brieuc", "Le PETR du Pays de Saint-Brieuc", "exclu")),
+    (("Pays de Redon", "epci"), ("du Pays de Redon", "au Pays de Redon", "Le Pays de Redon", "exclu")),
+    (("Département de l'Ain", "department"),
+     ("du Département de l'Ain", "au Département de l'Ain", "Le Département de l'Ain", "exclu")),
+    (("Conseil départemental de la Gironde", "department"),
+     ("du Conseil départemental de la Gironde", "au Conseil départemental de la Gironde",
+      "Le Conseil départemental de la Gironde", "exclu")),
+    (("Collectivité européenne d'Alsace", "department"),
+     ("de la Collectivité européenne d'Alsace", "à la Collectivité européenne d'Alsace",
+      "La Collectivité européenne d'Alsace", "exclue")),
+    (("Région Grand Est", "region"), ("de la Région Grand Est", "à la Région Grand Est", "La Région Grand Est",
+                                      "exclue")),
+    (("Hennebont", "commune"), ("d'Hennebont", "à Hennebont", "Hennebont", "exclue")),
+    (("Le Havre", "commune"), ("du Havre", "au Havre", "Le Havre", "exclu")),
+    (("Les Herbiers", "commune"), ("des Herbiers", "aux Herbiers", "Les Herbiers", "exclue")),
+    (("L'Haÿ-les-Roses", "commune"), ("de L'Haÿ-les-Roses", "à L'Haÿ-les-Roses", "L'Haÿ-les-Roses", "exclue")),
+    (("", "commune"), ("de la commune", "à la commune", "La commune", "exclue")),
+    (("", "region"), ("de la région", "à la région", "La région", "exclue")),
+    (("", "public-org"), ("de l'établissement public", "à l'établissement public", "L'établissement public", "exclu")),
     (("", "department"), ("du département", "au département", "Le département", "exclu")),
     (("", "epci"), ("de l'intercommunalité", "à l'intercommunalité", "L'intercommunalité", "exclue")),
 ]
@@ -73,6 +114,17 @@ def test_every_collectivite_type_of_the_plans_has_a_gender():
     ("Région Bretagne", "region", "Le conseil régional de la Région Bretagne,"),
     ("Le Mans", "commune", "Le conseil municipal du Mans,"),
     ("Agglomération de Lannion", "epci", "Le conseil communautaire de l'Agglomération de Lannion,"),
+    ("Angers", "commune", "Le conseil municipal d'Angers,"),
+    ("Communauté d'agglomération du Grand Guéret", "epci",
+     "Le conseil communautaire de la Communauté d'agglomération du Grand Guéret,"),
+    ("Communauté urbaine de Dunkerque", "epci", "Le conseil communautaire de la Communauté urbaine de Dunkerque,"),
+    ("Métropole européenne de Lille", "epci", "Le conseil métropolitain de la Métropole européenne de Lille,"),
+    ("Rennes Métropole", "epci", "Le conseil métropolitain de Rennes Métropole,"),
+    ("Syndicat mixte Mégalis Bretagne", "epci", "Le comité syndical du Syndicat mixte Mégalis Bretagne,"),
+    ("PETR du Pays de Saint-Brieuc", "epci", "Le comité syndical du PETR du Pays de Saint-Brieuc,"),
+    ("Association Les Petits Débrouillards", "association",
+     "Le conseil d'administration de l'Association Les Petits Débrouillards,"),
+    ("Office de tourisme intercommunal", "public-org", "Le conseil d'administration de l'Office de tourisme intercommunal,"),
 ])
 def test_drafts_are_grammatical_for_every_kind(tmp_path, nom, kind, council):
     plan = example_plan()
@@ -86,6 +138,28 @@ def test_drafts_are_grammatical_for_every_kind(tmp_path, nom, kind, council):
     assert f"agissant au nom {name.of}" in text and f"au nom {name.of}, une subvention" in text
     assert " de Le " not in text and " de Les " not in text and " de La Communauté" not in text
     assert " de Communauté" not in text and " de Département" not in text and " de Région" not in text
+    assert " Le organe" not in text and " le organe" not in text and "du organe" not in text
+    assert f"{name.subject} est {name.agree('exclu')} de l'aide" not in text  # eligible: no warning
+
+
+@pytest.mark.parametrize("nom, kind, agreed", [
+    ("Département du Doubs", "department", "Le Département du Doubs est exclu de l'aide"),
+    ("PETR du Pays de Saint-Brieuc", "epci", "Le PETR du Pays de Saint-Brieuc est exclu de l'aide"),
+    ("Communauté urbaine de Dunkerque", "epci", "La Communauté urbaine de Dunkerque est exclue de l'aide"),
+    ("Rennes Métropole", "epci", "Rennes Métropole est exclue de l'aide"),
+    ("Le Havre", "commune", "Le Havre est exclu de l'aide"),
+    ("Les Herbiers", "commune", "Les Herbiers est exclue de l'aide"),
+])
+def test_forced_drafts_agree_exclu(tmp_path, nom, kind, agreed):
+    """A FEDER Bretagne record for a collectivité outside Bretagne: refused, then forced with a warning."""
+    plan = example_plan()
+    collectivite = dataclasses.replace(plan.collectivite, nom=nom, type=kind, territory="DEP:25",
+                                       departement="25", region="27", code=None)
+    other = dataclasses.replace(plan, collectivite=collectivite)
+    result = render_draft(other, other.action("A1"), [fact("feder:feder-bzh-131")], tmp_path / "f.docx",
+                          today=dt.date(2026, 11, 20), force=True)
+    text = check_docx(result.path)
+    assert agreed in text and "(option --forcer)" not in text or agreed in text
 
 
 def test_feder_sentences(tmp_path):

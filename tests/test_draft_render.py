@@ -96,7 +96,7 @@ def test_bdt_draft_with_a_loan(plan, tmp_path):
     assert "Délibération autorisant l'emprunt" in text and "Caisse des dépôts et consignations" in text
     assert "dont emprunt : Banque des Territoires" in text
     assert "420 000,00 €" in text and "100,00 %" in text  # no grant: all self-financed, loan inside
-    assert any(m.startswith("montant de l'emprunt sollicité auprès de Banque des Territoires") for m in result.missing)
+    assert any(m.startswith("montant de l'emprunt sollicité auprès de la Banque des Territoires") for m in result.missing)
     assert "durée du prêt" in result.missing
 
 
@@ -113,11 +113,12 @@ def test_markers_are_highlighted_and_values_are_not(plan, tmp_path):
     result = draft(plan, plan.action("A1"), [local_dsil()], tmp_path / "d.docx")
     document = docx.Document(str(result.path))
     runs = [run for p in _paragraphs(document) for run in p.runs]
-    markers = [run for run in runs if run.text.startswith("« à compléter")]
+    markers = [run for run in runs if run.text.startswith("«\u00a0à")]
+    assert not [run for run in runs if run.text.startswith("« à")]
     assert markers and all(run.font.highlight_color == WD_COLOR_INDEX.YELLOW and run.bold for run in markers)
     # no marker left inside a longer run (several markers per paragraph, after line breaks…)
-    assert all(run.text.startswith("« à compléter") and run.text.endswith("»")
-               for run in runs if "« à compléter :" in run.text)
+    assert all(run.text.startswith("«\u00a0à compléter\u00a0:") and run.text.endswith("\u00a0»")
+               for run in runs if "«\u00a0à compléter\u00a0:" in run.text)
     plain = [run for run in runs if "Loudéac Communauté" in run.text]
     assert plain and all(run.font.highlight_color is None for run in plain)
     # the missing rate leaves the amount to complete, in the table and in the list
@@ -148,7 +149,7 @@ def test_special_characters_long_and_empty_texts_come_out_intact(plan, tmp_path,
     assert "Commune d'Œuvres & <Fils>" in text and "<& 'spécial'>" in text
     empty = dataclasses.replace(plan.action("A2"), description="")
     result = draft(plan, empty, [scheme], tmp_path / "empty.docx", force=True)
-    assert "« à compléter : description détaillée de l'opération »" in check_docx(result.path)
+    assert "«\u00a0à compléter\u00a0: description détaillée de l'opération\u00a0»" in check_docx(result.path)
 
 
 def test_budget_and_calendar_missing(plan, tmp_path):
@@ -156,7 +157,7 @@ def test_budget_and_calendar_missing(plan, tmp_path):
     result = draft(plan, action, [local_dsil(rate_max=50.0)], tmp_path / "b.docx")
     text = check_docx(result.path)
     assert "coût total HT de l'opération (budget absent du plan)" in result.missing
-    assert "« à compléter : échéancier des dépenses (dates de début et de fin absentes du plan) »" in text
+    assert "«\u00a0à compléter\u00a0: échéancier des dépenses (dates de début et de fin absentes du plan)\u00a0»" in text
     assert "€" not in text.split("Plan de financement prévisionnel de l'opération")[1].split("Échéancier prévisionnel")[0]
 
 
@@ -188,7 +189,7 @@ def test_user_templates_take_precedence(plan, tmp_path):
     text = check_docx(result.path)
     assert result.template == mine / "generique.docx"
     assert "Texte ajouté par la chargée de mission pour Loudéac Communauté - Bretagne Centre." in text
-    assert "Notre lettre à nous pour « Accompagner" in text and "référence du courrier" in result.missing
+    assert "Notre lettre à nous pour «\u00a0Accompagner" in text and "référence du courrier" in result.missing
     assert "Modèle de délibération" in text  # other blocks still come from the shipped ones
 
 

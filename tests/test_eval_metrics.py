@@ -61,7 +61,9 @@ def test_violations_check_beneficiary_territory_and_deadline(referential):
         "bénéficiaires (private-sector) sans « commune »"]
     assert violations(_scheme(deadline="2026-11-21"), ruffec, TODAY, referential) == ["clôturé le 2026-11-21"]
     assert violations(_scheme(deadline="2026-11-22"), ruffec, TODAY, referential) == []
-    assert violations(_scheme(deadline="2020-01-01", recurrence="ongoing"), ruffec, TODAY, referential) == []
+    # issue 12: a past deadline closes a scheme whatever its recurrence says
+    assert violations(_scheme(deadline="2020-01-01", recurrence="ongoing"), ruffec, TODAY, referential) == [
+        "clôturé le 2020-01-01"]
     assert violations(_scheme(archived=True), ruffec, TODAY, referential) == ["dispositif clôturé dans le catalogue"]
     # unknown beneficiaries are not a violation: nothing says the commune is excluded
     assert violations(_scheme(beneficiaries=[]), ruffec, TODAY, referential) == []

@@ -82,6 +82,23 @@ def test_malformed_uploads_get_a_french_error_and_store_nothing(client, name, da
     assert stored_plans(client) == []
 
 
+@pytest.mark.parametrize("body, status, message", [
+    (b"{pas du json", 400, "corps JSON illisible"),
+    (b"\xff\xfe{}", 400, "corps JSON illisible"),
+    (b"[" * 100_000, 400, "imbriqué trop profondément"),
+    (b'{"collectivite": ' * 50_000, 400, "imbriqué trop profondément"),
+    (b'"' + b"x" * (MAX_UPLOAD_BYTES + 1024) + b'"', 413, "dépasse la taille acceptée (2 Mo)"),
+    (b'"un plan ?"', 422, "attendu un plan avec « collectivite » et « actions »"),
+    (b'{"collectivite": {"type": "commune", "code": "22093"}, "actions": [{"id": "A1", "titre": "Wifi", '
+     b'"budget_ht": NaN}]}', 422, "montant non fini"),
+])
+def test_malformed_and_oversized_api_bodies_get_a_french_json_error(client, body, status, message):
+    response = client.post("/api/plans", data=body, content_type="application/json")
+    assert response.status_code == status
+    assert message in response.get_json()["detail"] and "Traceback" not in response.get_data(as_text=True)
+    assert stored_plans(client) == []
+
+
 def test_upload_without_a_file(client):
     response = client.post("/plans/importer", data={"csrf": csrf(client)}, content_type="multipart/form-data")
     assert response.status_code == 400 and "Choisissez un fichier" in page(response)
@@ -114,6 +131,28 @@ def test_every_form_refuses_a_post_without_its_csrf_token(client):
             assert "jeton de sécurité absent ou périmé" in page(response), url
     assert json.dumps(stored_plans(client), sort_keys=True) == before
     assert client.get(f"/plans/{plan_id}/veille").get_data(as_text=True).count("intrus@exemple.fr") == 0
+
+
+def test_sign_in_and_out_refuse_a_post_without_csrf_token_and_never_leave_the_site(web_home):
+    from aidenum.web import security
+    from aidenum.web.app import create_app
+    security.set_password(web_home, "un mot de passe solide")
+    client = create_app(web_home, password_required=True).test_client()
+    for token in (None, "jeton-forge"):  # a forged sign-in (login CSRF) is refused like any other form
+        form = {"mot_de_passe": "un mot de passe solide", "suite": "/plans"} | ({"csrf": token} if token else {})
+        response = client.post("/connexion", data=form)
+        assert response.status_code == 400 and "jeton de sécurité absent ou périmé" in page(response)
+    assert client.get("/plans").status_code == 302  # still signed out
+    token = csrf(client, "/connexion")
+    for target in ("//evil.example/", "/\\evil.example", "https://evil.example/", "/\t/evil.example", "javascript:x"):
+        response = client.post("/connexion", data={"csrf": token, "mot_de_passe": "un mot de passe solide",
+                                                   "suite": target})
+        assert response.status_code == 303 and response.headers["Location"] == "/", target
+        token = csrf(client, "/plans")
+    assert client.post("/deconnexion", data={}).status_code == 400  # a cross-site page cannot sign anyone out
+    assert client.get("/plans").status_code == 200
+    assert client.post("/deconnexion", data={"csrf": token}).status_code == 303
+    assert client.get("/plans").status_code == 302
 
 
 def test_a_cross_site_form_cannot_write_through_the_api(client):
@@ -224,3 +263,46 @@ def test_twenty_concurrent_users_on_loopback(web_home):
         with urllib.request.urlopen(base + "/api/plans", timeout=REQUEST_TIMEOUT_S) as response:
             assert len(json.load(response)["plans"]) == USERS + 1
         assert time.monotonic() - began < REQUEST_TIMEOUT_S * 3
+
+
+def test_twenty_colleagues_adding_actions_to_one_plan_at_once_lose_none(web_home):
+    """Each user's form adds an action to the same plan at the same moment: every action is kept
+    (the change applies to the plan as stored when written, not to the page each user read)."""
+    import http.cookiejar
+    import re
+    with running_server(web_home) as base:
+        body = json.dumps({"collectivite": {"type": "epci", "code": "200067460"},
+                           "actions": [{"id": "A1", "titre": "Renforcer la cybersécurité des mairies"}]}).encode()
+        request = urllib.request.Request(base + "/api/plans", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_S) as response:
+            plan_id = json.load(response)["id"]
+        form_url = f"{base}/plans/{plan_id}/actions/nouvelle"
+        sessions = []
+        for number in range(USERS):  # every user has read the form (and the plan) before anyone saves
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+            with opener.open(form_url, timeout=REQUEST_TIMEOUT_S) as response:
+                token = re.search(r'name="csrf" value="([^"]+)"', response.read().decode()).group(1)
+            sessions.append((opener, token))
+        errors: list[str] = []
+        start = threading.Barrier(USERS)
+
+        def colleague(number: int) -> None:
+            opener, token = sessions[number]
+            form = urllib.parse.urlencode({"csrf": token, "id": f"B{number}",
+                                           "titre": f"Équiper la médiathèque n° {number} en numérique"}).encode()
+            start.wait(timeout=REQUEST_TIMEOUT_S)
+            try:
+                with opener.open(urllib.request.Request(form_url, data=form), timeout=REQUEST_TIMEOUT_S) as response:
+                    response.read()
+            except Exception as error:  # noqa: BLE001 — every failure is collected and reported
+                errors.append(f"B{number} : {error}")
+
+        threads = [threading.Thread(target=colleague, args=(n,)) for n in range(USERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=REQUEST_TIMEOUT_S * 2)
+        assert errors == [], errors[:5]
+        with urllib.request.urlopen(f"{base}/api/plans/{plan_id}", timeout=REQUEST_TIMEOUT_S) as response:
+            ids = [action["id"] for action in json.load(response)["plan"]["actions"]]
+        assert sorted(ids) == sorted(["A1", *(f"B{n}" for n in range(USERS))])

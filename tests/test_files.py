@@ -60,6 +60,20 @@ def test_new_files_follow_the_umask_and_replacements_keep_their_mode(tmp_path):
         os.umask(previous)
 
 
+def test_a_secret_gets_its_mode_from_creation_whatever_the_umask(tmp_path):
+    previous = os.umask(0o000)
+    try:
+        secret = tmp_path / "mot-de-passe"
+        secret.write_text("ancien")
+        os.chmod(secret, 0o644)
+        seen = []
+        atomic_write(secret, lambda handle: seen.append(stat.S_IMODE(os.stat(handle.name).st_mode)), mode=0o600)
+        assert seen == [0o600]  # never readable by others, not even while being written
+        assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
+
+
 def test_decoder_reads_utf8_bom_and_cp1252(tmp_path):
     plain, bom, legacy = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
     plain.write_bytes("Intitulé\n".encode())

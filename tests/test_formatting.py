@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from aidenum.catalogue.formatting import (MONTHS, NARROW_NBSP as N, NBSP, amount_fr, date_fr, fold,
+from aidenum.catalogue.formatting import (MONTHS, NARROW_NBSP as N, NBSP, amount_fr, date_fr, datetime_fr, fold,
                                           long_date_fr, month_year_fr, number_fr, parse_month, percent_fr,
                                           strip_accents)
 from aidenum.catalogue.model import Scheme
@@ -45,6 +45,11 @@ def test_dates():
     assert date_fr(None) == "" and date_fr("", default="aucune") == "aucune"
     assert date_fr("pas une date") == "pas une date"  # shown as stored rather than hidden
     assert date_fr(dt.date(1, 1, 1)) == "01/01/0001" and date_fr(dt.date(9999, 12, 31)) == "31/12/9999"
+    assert datetime_fr("2026-12-02T17:39:18+00:00") == "02/12/2026 à 17:39"
+    assert datetime_fr(dt.datetime(2025, 1, 31, 9, 5)) == "31/01/2025 à 09:05"
+    assert datetime_fr("2025-01-31") == "31/01/2025" and datetime_fr(dt.date(2025, 1, 31)) == "31/01/2025"
+    assert datetime_fr(None) == "" and datetime_fr("", default="jamais") == "jamais"
+    assert datetime_fr("hier vers midi") == "hier vers midi"
     assert long_date_fr(dt.date(2027, 3, 1)) == "1er mars 2027" and long_date_fr("2027-08-15") == "15 août 2027"
 
 

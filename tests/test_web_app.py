@@ -71,6 +71,40 @@ def test_plan_downloads_read_back_as_the_same_plan(client, tmp_path):
         assert back.collectivite == original.collectivite
 
 
+def test_stated_funding_is_kept_exported_and_used_by_the_drafts(client, tmp_path):
+    import csv
+
+    import docx
+    financement = [{"financeur": "DETR", "taux": 30}, {"financeur": "Région Bretagne", "montant": 12345}]
+    body = {"collectivite": {"type": "epci", "code": "200067460"},
+            "actions": [{"id": "A1", "titre": "Renforcer la cybersécurité et la sauvegarde des systèmes d'information",
+                         "budget_ht": 96000, "financement": financement}]}
+    created = client.post("/api/plans", json=body)
+    plan_id = created.get_json()["id"]
+    assert created.get_json()["plan"]["actions"][0]["financement"] == financement
+    for fmt in ("yaml", "xlsx"):
+        path = tmp_path / f"retour.{fmt}"
+        path.write_bytes(client.get(f"/plans/{plan_id}/plan.{fmt}").data)
+        assert [{k: v for k, v in line.items() if v is not None} for line in load_plan(path).actions[0].financement] \
+            == financement, fmt
+    dossier = f"/plans/{plan_id}/actions/A1/dossier"
+    choices = re.findall(r'name="dispositif" value="([^"]+)"', text(client.get(dossier)))
+    national = next(c for c in choices if c.startswith(("dsil:", "detr:")))
+    other = next(c for c in choices if not c.startswith(("dsil:", "detr:")))
+    word = client.post(dossier, data={"csrf": csrf(client), "dispositif": national, "format": "docx"})
+    document = docx.Document(io.BytesIO(word.data))
+    cells = " ".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert "12\u00a0345" in cells or "12\u202f345" in cells or "12 345" in cells  # the plan's amount, not a guess
+    form = client.post(dossier, data={"csrf": csrf(client), "dispositif": national, "format": "ds"})
+    assert form.status_code == 200 and form.headers["Content-Disposition"].endswith('.csv"')
+    assert form.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(form.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Section", "Champ du formulaire", "Réponse", "Statut", "Source ou remarque"] and len(rows) > 20
+    refused = client.post(dossier, data={"csrf": csrf(client), "dispositif": other, "format": "ds"})
+    assert refused.status_code == 422 and "formulaire national remplit une demande de DETR ou de DSIL" in plain(refused)
+    assert client.post(dossier, data={"csrf": csrf(client), "dispositif": national, "format": "pdf"}).status_code == 400
+
+
 def test_matches_page_ranks_explains_and_filters(client):
     plan_id = upload_example(client)
     html = plain(client.get(f"/plans/{plan_id}/actions/A2"))
@@ -88,6 +122,41 @@ def test_matches_page_ranks_explains_and_filters(client):
     limit = dt.date.today() + dt.timedelta(days=400)
     dated = client.get(f"/api/plans/{plan_id}/actions/A2/correspondances?top=50&avant={limit}").get_json()
     assert all(m["deadline"] and m["deadline"] <= limit.isoformat() for m in dated["correspondances"])
+
+
+LAUREATES_EXCERPT = ROOT / "tests" / "files" / "shared" / "laureates" / "dgcl-2023-extrait.csv"
+
+
+def test_similar_funded_projects_on_the_matches_page_and_in_the_api(client, web_home):
+    from aidenum.catalogue import laureates
+    from aidenum.matcher.report import LAUREATES_CREDIT
+    plan_id = upload_example(client)
+    page = f"/plans/{plan_id}/actions/A12"
+    assert "Aucun projet financé n'est chargé" in plain(client.get(page))
+    assert client.get(f"/api/plans/{plan_id}/actions/A12/laureats").get_json()["disponible"] is False
+    with laureates.LaureateStore(web_home / laureates.DB_NAME) as store:
+        result = store.import_file(LAUREATES_EXCERPT)
+    assert result.imported == 28 and not result.errors
+
+    found = client.get(f"/api/plans/{plan_id}/actions/A12/laureats").get_json()
+    assert found["disponible"] is True and found["projets"]
+    projects = found["projets"]
+    assert [p["score"] for p in projects] == sorted((p["score"] for p in projects), reverse=True)
+    nearest = projects[0]
+    assert "vidéoprotection" in nearest["title"].lower()
+    assert nearest["dispositif"] == "DETR" and nearest["year"] == 2023 and nearest["region"] == "53"
+    assert nearest["place"].endswith(f"({nearest['departement']})") and nearest["rate"] is not None
+    assert found["indices"]["DETR"]["count"] >= 1 and "DETR" in found["indices"]["DETR"]["sentence"]
+
+    html = plain(client.get(page))
+    section = html[html.index("Projets comparables financés"):html.index("Dispositifs écartés")]
+    assert "Aucun projet financé" not in section
+    assert nearest["title"] in section and f"DETR {nearest['year']}" in section and nearest["place"] in section
+    assert f"{round(nearest['rate'])}\u00a0%" in section  # the rate, rounded as in the reports
+    assert "\u00a0€" in section and found["indices"]["DETR"]["sentence"] in section
+    assert LAUREATES_CREDIT in section
+    assert section.count("<li>") == len(client.get(f"/api/plans/{plan_id}/actions/A12/laureats?top=5")
+                                          .get_json()["projets"])
 
 
 def test_exclusions_on_demand_give_their_reason(client):
@@ -189,21 +258,28 @@ def test_draft_downloads_a_docx_that_reopens(client):
     assert missing.status_code == 422 and "Choisissez le dispositif" in text(missing)
 
 
+# The shipped snapshot's dated calls mostly closed before today: the calendar is read on a day
+# when several of them were still to come (December 2022 holds eleven deadlines).
+CALENDAR_DAY = dt.datetime(2022, 10, 3, 9, 0)
+
+
 def test_calendar_download_and_subscription(client, app):
     from icalendar import Calendar
+    import time_machine
     plan_id = upload_example(client)
-    page = text(client.get(f"/plans/{plan_id}/echeances"))
-    response = client.get(f"/plans/{plan_id}/echeances.ics")
-    if "Aucun dispositif retenu" in page:
-        assert response.status_code == 404
-        pytest.skip("aucune échéance à venir dans le catalogue livré à cette date")
+    with time_machine.travel(CALENDAR_DAY, tick=False):
+        page = text(client.get(f"/plans/{plan_id}/echeances"))
+        response = client.get(f"/plans/{plan_id}/echeances.ics")
+    assert "Aucun dispositif retenu" not in page
+    assert response.status_code == 200
     calendar = Calendar.from_ical(response.data)
     events = calendar.walk("VEVENT")
     assert events and all(e.get("dtstart") for e in events)
     feed = re.search(r'id="abonnement" value="([^"]+)"', page).group(1)
     path = feed.split("127.0.0.1", 1)[-1].split("localhost", 1)[-1]
     fresh = app.test_client()  # a calendar application: no session cookie
-    assert fresh.get(path).data == response.data or Calendar.from_ical(fresh.get(path).data).walk("VEVENT")
+    with time_machine.travel(CALENDAR_DAY, tick=False):
+        assert fresh.get(path).data == response.data
     assert fresh.get("/calendrier/jeton-invente.ics").status_code == 404
 
 

@@ -30,9 +30,15 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Chromium absent : « make test » l'installe (paquet Debian chromium)", allow_module_level=True)
 
 
+LAUREATES_EXCERPT = ROOT / "tests" / "files" / "shared" / "laureates" / "dgcl-2023-extrait.csv"
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    from aidenum.catalogue import laureates
     home = build_catalogue_home(tmp_path_factory.mktemp("web-browser") / "home")
+    with laureates.LaureateStore(home / laureates.DB_NAME) as store:  # the similar-projects list is on the pages
+        store.import_file(LAUREATES_EXCERPT)
     with running_server(home) as base:
         yield base
 
@@ -166,32 +172,93 @@ def test_keyboard_navigation(server, page):
     assert page.problems == [], page.problems
 
 
-def _pages(server) -> list[str]:
+def tab_to(page, selector: str, presses: int = 80) -> None:
+    """Press Tab until ``selector`` has the focus (fails if it never does: not reachable by keyboard)."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("sel => document.activeElement === document.querySelector(sel)", selector):
+            assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none", \
+                f"focus invisible sur {selector}"
+            return
+    pytest.fail(f"« {selector} » n'est pas atteignable au clavier")
+
+
+def test_keyboard_only_on_the_matches_page(server, page):
+    """Filter the matches, open an explanation and reach the draft, without the mouse."""
+    plan_id = _store_example_plan(server)
+    page.goto(f"{server}/plans/{plan_id}/actions/A2")
+    tab_to(page, "#type")
+    page.keyboard.press("ArrowDown")  # « tous » -> the first aid type
+    chosen = page.evaluate("document.querySelector('#type').value")
+    assert chosen
+    tab_to(page, "form.filtres button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**type={chosen}**")
+    tab_to(page, "ol.correspondances details summary")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.querySelector('ol.correspondances details').open")
+    page.goto(f"{server}/plans/{plan_id}/actions/A2")
+    tab_to(page, "a[href$='/actions/A2/dossier']")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/actions/A2/dossier")
+    tab_to(page, "form button[type=submit]")
+    assert page.problems == [], page.problems
+
+
+def _store_example_plan(server) -> int:
     from aidenum.matcher.plan import load_plan
     from aidenum.web import planio
     document = planio.document_of(load_plan(EXAMPLE_PLAN))
     request = urllib.request.Request(server + "/api/plans", data=json.dumps(document).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:
-        plan_id = json.load(response)["id"]
+        return json.load(response)["id"]
+
+
+def _pages(server) -> list[str]:
+    """Every page of the application (each route of web/views.py and the API's documentation page)."""
+    plan_id = _store_example_plan(server)
     with urllib.request.urlopen(server + "/api/dispositifs?limite=1&source=at", timeout=60) as response:
         scheme_id = json.load(response)["dispositifs"][0]["id"]
     plan = f"/plans/{plan_id}"
     return ["/", "/plans", "/plans/nouveau", "/plans/nouveau?recherche=loud", plan, f"{plan}/collectivite",
-            f"{plan}/actions/A1", f"{plan}/actions/A1?exclusions=1&type=grant", f"{plan}/actions/A1/modifier",
+            f"{plan}/actions/A1", f"{plan}/actions/A1?exclusions=1&type=grant", f"{plan}/actions/A12",
+            f"{plan}/actions/A1/modifier",
             f"{plan}/actions/nouvelle", f"{plan}/actions/A1/dossier", f"{plan}/synthese", f"{plan}/echeances",
             f"{plan}/veille", "/dispositifs", "/dispositifs?q=cybers%C3%A9curit%C3%A9&statut=open",
-            f"/dispositifs/{scheme_id}", "/collectes", "/api", "/page-inexistante"]
+            f"/dispositifs/{scheme_id}", "/collectes", "/api", "/connexion", "/page-inexistante",
+            f"{plan}/actions/A1?avant=demain"]  # an error page (400)
 
 
-def test_axe_core_finds_no_serious_violation_on_any_page(server, browser):
+def _uncovered_pages(paths: list[str], home: Path) -> list[str]:
+    """The HTML pages (GET routes, downloads aside) that none of ``paths`` reaches."""
+    import re
+
+    from aidenum.web.app import create_app
+    urls = create_app(home).url_map
+    adapter = urls.bind("127.0.0.1")
+    reached = set()
+    for path in paths:
+        try:
+            reached.add(adapter.match(path.split("?")[0])[0])
+        except Exception:  # noqa: BLE001 — the 404 page matches no route
+            continue
+    return sorted(rule.rule for rule in urls.iter_rules()
+                  if "GET" in rule.methods and rule.endpoint not in reached and rule.endpoint != "static"
+                  and (not rule.endpoint.startswith("api.") or rule.endpoint == "api.documentation")  # JSON
+                  and not re.search(r"\.[\w<]+[^/]*$", rule.rule))  # .ics, .yaml/.xlsx, openapi.json: files
+
+
+def test_axe_core_finds_no_serious_violation_on_any_page(server, browser, tmp_path):
+    paths = _pages(server)
+    assert _uncovered_pages(paths, tmp_path) == [], "page absente de la vérification axe : ajoutez-la à _pages"
     context = browser.new_context(bypass_csp=True, locale="fr-FR")  # axe is injected as a script
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
     locale = AXE_FR.read_text(encoding="utf-8")
     found: dict[str, list[str]] = {}
     try:
-        for path in _pages(server):
+        for path in paths:
             tab.goto(server + path)
             tab.add_script_tag(path=str(AXE))
             result = tab.evaluate("""async ([locale, tags]) => {

@@ -40,9 +40,11 @@ def collect_deadlines(plan, catalogue, matcher, today: dt.date, top: int = 20) -
     for action in plan.actions:
         for match in matcher.match_action(plan.collectivite, action, top=top, include_closed=False, today=today):
             scheme = catalogue.get(match.scheme.id) or match.scheme
-            if scheme.status(today) == "closed":
+            status = scheme.status(today)
+            if status == "closed":
                 continue
-            if scheme.deadline is None or scheme.deadline > LAST_DEADLINE:
+            # a stale date (« date dépassée — à vérifier ») is no deadline to put in a calendar
+            if status == "stale" or scheme.deadline is None or scheme.deadline > LAST_DEADLINE:
                 undated[scheme.id] = scheme
                 continue
             if scheme.deadline < today:

@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 from aidenum.catalogue.model import Scheme
 from aidenum.catalogue.formatting import date_fr, fold
+from aidenum.catalogue.status import stated_end
+from aidenum.catalogue.vocabularies import STATUSES
 
 from .changes import FieldChange, catalogue_events, diff_versions, topics_of, version_before
 
@@ -247,8 +249,11 @@ def _no_longer_eligible(scheme_ids, collectivite, action, catalogue, referential
 
 
 def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, perimeter_label) -> DigestItem | None:
-    status = scheme.status(today)
+    detail = scheme.status_detail(today)
+    status = detail.code
     item = DigestItem(scheme, "", days_left=scheme.days_left(today), closing_soon=status == "closing-soon")
+    if status == "stale":
+        item.reason = f"{STATUSES['stale']} ({detail.reason})"
     if status == "closed":
         if event is not None and event.kind == "closed":
             item.category, item.reason = "closed", f"retiré de sa source le {date_fr(event.at)}"
@@ -256,6 +261,9 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
             item.category, item.reason = "closed", "archivé par sa source"
         elif scheme.deadline and period.since <= scheme.deadline < today:
             item.category, item.reason = "closed", f"date limite du {date_fr(scheme.deadline)} passée"
+        elif _stated_end_in(scheme, period, today):
+            _, excerpt = stated_end(scheme)
+            item.category, item.reason = "closed", f"fin indiquée par son texte (« {excerpt} ») passée"
         else:
             return None
         if event is not None and event.kind == "changed":
@@ -277,6 +285,12 @@ def _classify(scheme: Scheme, event, period: Period, today: dt.date, catalogue, 
         item.category = "new"
         return item
     return _closing_or_none(item)
+
+
+def _stated_end_in(scheme: Scheme, period: Period, today: dt.date) -> bool:
+    """The end the scheme's texts state fell in the period (see ``catalogue.status``)."""
+    ended, _ = stated_end(scheme)
+    return ended is not None and period.since <= ended < today
 
 
 def _closing_or_none(item: DigestItem) -> DigestItem | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 from aidenum.catalogue.formatting import date_fr
+from aidenum.catalogue.freshness import freshness_lines
 from aidenum.catalogue.paths import shipped
 
 TEMPLATES = shipped("templates", "digest")
@@ -31,6 +32,8 @@ def deadline_text(item) -> str:
         return f"clôturé : {item.reason}"
     if item.category == "ineligible":
         return f"plus éligible : {item.reason}"
+    if item.reason:  # a stale date: « date dépassée — à vérifier (…) »
+        return item.reason
     if scheme.deadline is None:
         return "permanent" if scheme.recurrence == "ongoing" else "sans date limite connue"
     days = item.days_left
@@ -76,8 +79,10 @@ def render(digest, fmt: str = "terminal", catalogue_updated: str = "") -> str:
     if fmt not in FORMATS:
         raise ValueError(f"format inconnu « {fmt} » (attendu : {', '.join(FORMATS)})")
     template = _environment(fmt == "html").get_template(FORMATS[fmt])
+    shown = {i.scheme.id: i.scheme for a in digest.actions for i in a.items}
     return template.render(digest=digest, period=digest.period, actions=digest.actions,
                            catalogue_updated=catalogue_updated,
+                           freshness=freshness_lines(shown.values(), digest.today),
                            has_aides_territoires=any(i.scheme.source == "at" for a in digest.actions
                                                      for i in a.items))
 

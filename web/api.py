@@ -6,7 +6,6 @@ Same packages as the pages; documented by ``/api/openapi.json`` (OpenAPI 3.1) an
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 from flask import Blueprint, g, render_template, request, url_for
@@ -37,7 +36,10 @@ def _stored(plan_id: int):
 
 
 def _document_from_request(source: str):
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # thousands of « [ » or « { »: the parser gives up, silent or not
+        fail(400, "corps JSON imbriqué trop profondément pour être un plan")
     if body is None:
         fail(400, "corps JSON illisible")
     document = body.get("plan", body) if isinstance(body, dict) else body
@@ -111,12 +113,8 @@ def laureates(plan_id: int, action_id: str):
         return {"disponible": False, "projets": [], "indices": {},
                 "detail": "aucun projet financé chargé (aidenum laureats import)"}
     projects, evidence = found
-    return {"disponible": True, "projets": [_plain(p) for p in projects],
-            "indices": {k: _plain(v) for k, v in evidence.items()}}
-
-
-def _plain(value):
-    return dataclasses.asdict(value) if dataclasses.is_dataclass(value) else dict(vars(value))
+    return {"disponible": True, "projets": [p.as_dict() for p in projects],
+            "indices": {k: v.as_dict() for k, v in evidence.items()}}
 
 
 @api.get("/dispositifs")
@@ -148,7 +146,8 @@ def schemes():
 
 def _scheme_json(scheme, today) -> dict:
     item = scheme.to_dict(with_raw=False)
-    item["status"] = scheme.status(today)
+    status = scheme.status_detail(today)
+    item["status"], item["status_reason"] = status.code, status.reason
     return item
 
 
@@ -225,7 +224,7 @@ OPENAPI = {
             ("financeur", "query", "string", "nom du financeur (partie)"),
             ("beneficiaire", "query", "string", "commune, epci, department…"),
             ("territoire", "query", "string", "nom ou code d'un territoire"),
-            ("type", "query", "string", "type d'aide"), ("statut", "query", "string", "open, closing-soon, closed"),
+            ("type", "query", "string", "type d'aide"), ("statut", "query", "string", "open, closing-soon, stale, closed"),
             ("limite", "query", "integer", "nombre maximal de résultats (défaut 50)")))},
         "/api/dispositifs/{scheme_id}": {"get": _op("Fiche d'un dispositif et historique de ses versions", (
             ("scheme_id", "path", "string", "identifiant (at:123, dsil:…)"),))},

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from aidenum.catalogue.formatting import amount_fr, percent_fr
 from aidenum.catalogue.vocabularies import COLLECTIVITE_TYPES
 from aidenum.drafting.render import safe_filename
 from aidenum.matcher.plans import Plan, PlanError, build_plan, load_plan
@@ -45,6 +46,9 @@ def document_of(plan: Plan) -> dict[str, Any]:
                                 "description": action.description, "budget_ht": _number(action.budget_ht)}
         if action.debut or action.fin:
             item["calendrier"] = {k: v for k, v in (("debut", action.debut), ("fin", action.fin)) if v}
+        if action.financement:  # what the collectivité states about its funding: drafts use it
+            item["financement"] = [{k: _number(v) if k != "financeur" else v for k, v in line.items()
+                                    if v is not None} for line in action.financement]
         for key, value in action.extra.items():
             item.setdefault(key, _plain(value))
         actions.append({k: v for k, v in item.items() if v not in (None, "")})
@@ -109,7 +113,21 @@ def to_yaml(document: dict[str, Any]) -> str:
     return header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-XLSX_HEADER = ["Identifiant", "Axe", "Intitulé", "Description", "Budget HT (€)", "Début", "Fin"]
+XLSX_HEADER = ["Identifiant", "Axe", "Intitulé", "Description", "Budget HT (€)", "Début", "Fin", "Financement"]
+
+
+def financement_cell(lines: list[dict[str, Any]]) -> str:
+    """The stated funding as the plan readers read a cell: « DETR 30 % ; Région 12 345 € »
+    (a line giving both a rate and an amount keeps its rate, as the cell reader would)."""
+    parts = []
+    for line in lines:
+        if line.get("taux") is not None:
+            parts.append(f"{line['financeur']} {percent_fr(line['taux'])}")
+        elif line.get("montant") is not None:
+            parts.append(f"{line['financeur']} {amount_fr(line['montant'], 2, fixed=False)}")
+        else:
+            parts.append(line["financeur"])
+    return " ; ".join(parts)
 
 
 def to_xlsx(document: dict[str, Any]) -> bytes:
@@ -126,9 +144,10 @@ def to_xlsx(document: dict[str, Any]) -> bytes:
     for action in document["actions"]:
         calendrier = action.get("calendrier") or {}
         sheet.append([action.get("id"), action.get("axe", ""), action.get("titre"), action.get("description", ""),
-                      action.get("budget_ht"), calendrier.get("debut", ""), calendrier.get("fin", "")])
+                      action.get("budget_ht"), calendrier.get("debut", ""), calendrier.get("fin", ""),
+                      financement_cell(action.get("financement") or [])])
         sheet.cell(sheet.max_row, 5).number_format = '#,##0 "€"'
-    for column, width in zip("ABCDEFG", (12, 26, 50, 80, 16, 10, 10)):
+    for column, width in zip("ABCDEFGH", (12, 26, 50, 80, 16, 10, 10, 40)):
         sheet.column_dimensions[column].width = width
     info = workbook.create_sheet("Collectivité")
     labels = {"nom": "Collectivité", "type": "Type", "code": "Code", "departement": "Département",

@@ -16,10 +16,13 @@ import os
 import secrets
 from pathlib import Path
 
+from aidenum.catalogue.files import atomic_write
+
 # scrypt cost: n=2**14, r=8 (≈16 MiB, ~50 ms): the usual interactive-login setting
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 14, 8, 1
 MIN_PASSWORD_CHARS = 10
 PASSWORD_FILE = ("web", "mot-de-passe")
+PASSWORD_FILE_MODE = 0o600  # the hash is for the server's account only, whatever the umask
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -61,14 +64,8 @@ def verify_password(password: str, stored: str) -> bool:
 def set_password(home: Path, password: str) -> Path:
     if len(password) < MIN_PASSWORD_CHARS:
         raise PasswordError(f"mot de passe trop court : au moins {MIN_PASSWORD_CHARS} caractères")
-    path = password_path(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}-{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(hash_password(password) + "\n")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(password_path(home), hash_password(password) + "\n", encoding="ascii",
+                        make_parents=True, mode=PASSWORD_FILE_MODE)
 
 
 def stored_password(home: Path) -> str | None:

@@ -13,7 +13,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 DB_NAME = "web.sqlite"
 BUSY_TIMEOUT_S = 30  # a weekly job writing beside us: wait rather than fail at once
@@ -98,6 +98,27 @@ class WebStore:
             else:
                 db.execute("UPDATE plans SET document=?, name=?, updated_at=? WHERE id=?",
                            (json.dumps(document, ensure_ascii=False), name, _now(), plan_id))
+
+    def change(self, plan_id: int, edit: Callable[[dict], tuple[dict, str]]) -> bool:
+        """Store ``edit(document) -> (document, name)`` applied to the plan *as stored now*, in
+        one write transaction: two colleagues changing the same plan at once each see the other's
+        committed change, none is overwritten. ``edit`` may raise to change nothing.
+        False when the plan no longer exists."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: no one commits between our read and write
+            try:
+                row = db.execute("SELECT document FROM plans WHERE id=?", (plan_id,)).fetchone()
+                if row is None:
+                    db.execute("ROLLBACK")
+                    return False
+                document, name = edit(json.loads(row[0]))
+                db.execute("UPDATE plans SET document=?, name=?, updated_at=? WHERE id=?",
+                           (json.dumps(document, ensure_ascii=False), name, _now(), plan_id))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return True
 
     def delete(self, plan_id: int) -> None:
         with self._db() as db:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import tempfile
-from pathlib import Path
 
 from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
 
@@ -27,7 +25,10 @@ PLAN_TYPES = [("commune", "Commune"), ("epci", "Intercommunalité (EPCI)"), ("de
 DEROGATIONS = {"renovation-urbaine": "Rénovation urbaine", "patrimoine": "Patrimoine protégé",
                "calamite": "Réparation après calamité", "renovation-energetique-ecoles": "Rénovation énergétique des écoles"}
 ACTION_FORM_FIELDS = ("id", "axe", "titre", "description", "budget_ht", "debut", "fin")
+FIRST_ACTION_ID = "A1"  # proposed for a new plan's first action, as in the example plan
 COLLECTIVITE_FORM_FIELDS = ("nom", "type", "code", "departement", "region", "population")
+DRAFT_FORMATS = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "ds": "text/csv"}  # ds: the national DETR/DSIL form's answers
 REMINDER_DAYS = 14
 CATALOGUE_PAGE = 50
 MAX_QUERY_CHARS = 300  # a search box, not a document
@@ -84,12 +85,19 @@ def _date_arg(name: str) -> dt.date | None:
 
 
 # -- session -------------------------------------------------------------------------------------
+def _local_path(target: str) -> str:
+    """Where to go after signing in: a path of this site, else the home page. « //site » and
+    « /\\site » are other sites to a browser (it reads a backslash as a slash)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or re.search(r"[\x00-\x1f\x7f]", target):
+        return "/"
+    return target
+
+
 @pages.route("/connexion", methods=["GET", "POST"])
 def login():
     error = ""
-    target = request.values.get("suite", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+    target = _local_path(request.values.get("suite", "/"))
     if request.method == "POST":
         stored = security.stored_password(_services().home)
         if stored and security.verify_password(request.form.get("mot_de_passe", ""), stored):
@@ -186,7 +194,7 @@ def new_plan():
             return _redirect_to("pages.plan_page", plan_id=plan_id)
         action_values = action
     else:
-        action_values = {}
+        action_values = {"id": FIRST_ACTION_ID}
     values, found = _territory_choice(values)
     return render_template("plan_nouveau.html", values=values, action=action_values, found=found, erreur=error,
                            types=PLAN_TYPES, recherche=request.args.get("recherche", "")), (422 if error else 200)
@@ -209,13 +217,11 @@ def edit_collectivite(plan_id: int):
     error = ""
     if request.method == "POST":
         values = _collectivite_form()
-        document = dict(stored.document, collectivite=values)
         try:
-            plan = planio.plan_of(document, stored.name, _services().referential)
+            _change_plan(stored, lambda document: dict(document, collectivite=values))
         except ValueError as error_:
             error = str(error_)
         else:
-            _services().web.update(plan_id, planio.document_of(plan), name=plan.collectivite.nom)
             return _redirect_to("pages.plan_page", plan_id=plan_id)
     values, found = _territory_choice(values)
     return render_template("collectivite.html", stored=stored, values=values, found=found, erreur=error,
@@ -229,41 +235,64 @@ def _action_document(form: dict) -> dict:
     return {k: v for k, v in action.items() if v not in ("", None)}
 
 
-def _save_actions(stored, actions: list[dict]):
-    document = dict(stored.document, actions=actions)
-    plan = planio.plan_of(document, stored.name, _services().referential)
-    _services().web.update(stored.id, planio.document_of(plan))
-    return plan
+def _edited_action(current: dict, form: dict) -> dict:
+    """``current`` (the stored action, keeping keys the form does not show) with the form's values."""
+    edited = {**{k: v for k, v in current.items() if k not in ("calendrier", "debut", "fin")},
+              **{k: "" for k in ("axe", "description", "budget_ht")}, **_action_document(form)}
+    return {k: v for k, v in edited.items() if v not in ("", None)}
+
+
+def _action_position(actions: list[dict], action_id: str | None) -> int | None:
+    return next((i for i, a in enumerate(actions) if str(a.get("id")) == action_id), None)
+
+
+def _change_plan(stored, transform) -> None:
+    """Store ``transform(document)``, validated by the plan reader, applied to the plan as stored
+    at the moment of writing (``WebStore.change``): a colleague's change made since this page was
+    read is kept. A ValueError names what is invalid; a plan deleted meanwhile is a 404."""
+    def edit(document: dict) -> tuple[dict, str]:
+        plan = planio.plan_of(transform(document), stored.name, _services().referential)
+        return planio.document_of(plan), plan.collectivite.nom
+    if not _services().web.change(stored.id, edit):
+        fail(404, "Ce plan n'existe plus (il a été supprimé entre-temps). Retrouvez vos plans sur la page Plans.")
+
+
+def _missing_action(action_id: str):
+    fail(404, f"L'action « {action_id} » n'existe pas dans ce plan.")
 
 
 @pages.route("/plans/<int:plan_id>/actions/nouvelle", methods=["GET", "POST"])
 @pages.route("/plans/<int:plan_id>/actions/<path:action_id>/modifier", methods=["GET", "POST"])
 def edit_action(plan_id: int, action_id: str | None = None):
     stored = _stored(plan_id)
-    actions = list(stored.document["actions"])
-    position = next((i for i, a in enumerate(actions) if str(a.get("id")) == action_id), None)
+    actions = stored.document["actions"]
+    position = _action_position(actions, action_id)
     if action_id is not None and position is None:
-        fail(404, f"L'action « {action_id} » n'existe pas dans ce plan.")
+        _missing_action(action_id)
     current = actions[position] if position is not None else {"id": f"A{len(actions) + 1}"}
     values = {**{k: current.get(k, "") for k in ("id", "axe", "titre", "description", "budget_ht")},
               **(current.get("calendrier") or {})}
     error = ""
     if request.method == "POST":
         values = {name: request.form.get(name, "").strip() for name in ACTION_FORM_FIELDS}
-        edited = {**{k: v for k, v in current.items() if k not in ("calendrier", "debut", "fin")},
-                  **{k: "" for k in ("axe", "description", "budget_ht")}, **_action_document(values)}
-        edited = {k: v for k, v in edited.items() if v not in ("", None)}
-        new_actions = list(actions)
-        if position is None:
-            new_actions.append(edited)
-        else:
-            new_actions[position] = edited
+        saved: dict = {}
+
+        def apply(document: dict) -> dict:
+            fresh = list(document["actions"])
+            at = _action_position(fresh, action_id)
+            if action_id is None:
+                fresh.append(saved.setdefault("action", _edited_action({}, values)))
+            elif at is None:
+                _missing_action(action_id)  # removed by a colleague meanwhile
+            else:
+                fresh[at] = saved.setdefault("action", _edited_action(fresh[at], values))
+            return dict(document, actions=fresh)
         try:
-            _save_actions(stored, new_actions)
+            _change_plan(stored, apply)
         except ValueError as error_:
             error = str(error_)
         else:
-            return _redirect_to("pages.matches", plan_id=plan_id, action_id=edited.get("id") or values["id"])
+            return _redirect_to("pages.matches", plan_id=plan_id, action_id=saved["action"].get("id") or values["id"])
     return render_template("action_form.html", stored=stored, values=values, action_id=action_id,
                            erreur=error), (422 if error else 200)
 
@@ -271,12 +300,15 @@ def edit_action(plan_id: int, action_id: str | None = None):
 @pages.route("/plans/<int:plan_id>/actions/<path:action_id>/supprimer", methods=["POST"])
 def delete_action(plan_id: int, action_id: str):
     stored = _stored(plan_id)
-    actions = [a for a in stored.document["actions"] if str(a.get("id")) != action_id]
-    if len(actions) == len(stored.document["actions"]):
-        fail(404, f"L'action « {action_id} » n'existe pas dans ce plan.")
-    if not actions:
-        fail(422, "Un plan garde au moins une action : supprimez plutôt le plan entier.")
-    _save_actions(stored, actions)
+
+    def remove(document: dict) -> dict:
+        kept = [a for a in document["actions"] if str(a.get("id")) != action_id]
+        if len(kept) == len(document["actions"]):
+            _missing_action(action_id)
+        if not kept:
+            fail(422, "Un plan garde au moins une action : supprimez plutôt le plan entier.")
+        return dict(document, actions=kept)
+    _change_plan(stored, remove)
     return _redirect_to("pages.plan_page", plan_id=plan_id)
 
 
@@ -336,29 +368,28 @@ def draft(plan_id: int, action_id: str):
     error = ""
     if request.method == "POST":
         from aidenum.drafting.financing import FinancingError
-        from aidenum.drafting.render import DraftError, render_draft
+        from aidenum.drafting.render import DraftError
         applied = request.form.get("dispositif", "")
         cofunders = [s for s in request.form.getlist("cofinanceur") if s != applied]
         derogation = request.form.get("derogation") or None
+        output = request.form.get("format", "docx")
         if derogation and derogation not in DEROGATIONS:
             fail(400, "Dérogation inconnue.")
+        if output not in DRAFT_FORMATS:
+            fail(400, "Format de dossier inconnu.")
         with _services().catalogue() as cat:
             schemes = [cat.get(scheme_id) for scheme_id in [applied, *cofunders]]
         if not applied or any(s is None for s in schemes):
             error = "Choisissez le dispositif sollicité parmi ceux proposés."
         else:
-            name = safe_filename("dossier", action.id, schemes[0].id) + ".docx"
             try:
-                with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
-                    out = Path(folder) / name
-                    render_draft(plan, action, schemes, out, chef_de_file=request.form.get("chef_de_file") == "oui"
-                                 or None, exception=derogation, referential=_services().referential, today=today)
-                    data = out.read_bytes()
+                data, name = _services().draft(plan, action, schemes, output, today,
+                                               chef_de_file=request.form.get("chef_de_file") == "oui" or None,
+                                               exception=derogation)
             except (DraftError, FinancingError) as error_:
                 error = str(error_)
             else:
-                return _attachment(data, name,
-                                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+                return _attachment(data, name, DRAFT_FORMATS[output])
     return render_template("dossier.html", stored=stored, plan=plan, action=action, result=result,
                            derogations=DEROGATIONS, erreur=error), (422 if error else 200)
 
