@@ -347,9 +347,9 @@ def test_drafts_are_written_with_the_mode_the_umask_gives(seeded, tmp_path, mask
 def test_a_replaced_draft_keeps_its_mode_and_a_draft_folder_follows_the_umask(seeded, tmp_path):
     home = copy_home(seeded, tmp_path / "home")
     out = tmp_path / "dossier.docx"
-    assert_clean(aidenum("draft", PLAN, "-a", "A1", "-s", "bdt:cnfs", "-o", out, home=home), 0)
+    assert_clean(aidenum("draft", PLAN, "-a", "A1", "-s", "detr:22", "-o", out, home=home), 0)
     out.chmod(0o640)                                   # shared with the group on purpose
-    again = aidenum("draft", PLAN, "-a", "A1", "-s", "bdt:cnfs", "-o", out, "--ecraser", home=home,
+    again = aidenum("draft", PLAN, "-a", "A1", "-s", "detr:22", "-o", out, "--ecraser", home=home,
                     prefix=with_umask(0o077))
     assert_clean(again, 0)
     assert out.stat().st_mode & 0o777 == 0o640
