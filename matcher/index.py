@@ -443,6 +443,11 @@ class SchemeIndex:
         self._searcher = self._ix = self._facts = self._opened_dir = None
         self._cache, self._terms, self._norm_cache, self._df = {}, {}, {}, {}
 
+    def drop_query_caches(self) -> None:
+        """Forget the postings read for past queries (the benchmark times a search from the index);
+        the opened index, its side file and the per-field length norms stay."""
+        self._cache, self._terms, self._df = {}, {}, {}
+
     def doc_count(self) -> int:
         return self._open().doc_count()
 
