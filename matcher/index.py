@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+import whoosh
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
@@ -50,6 +52,22 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
 INDEX_FORMAT = f"5-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
+# The fast paths read Whoosh internals (the writer's per-document reader and pool, the block
+# reader of postings, BM25F's private per-field B): checked against this version only
+FAST_PATH_WHOOSH = (2, 7, 5)
+logger = logging.getLogger(__name__)
+
+
+def fast_path_supported() -> bool:
+    """True when the installed Whoosh is the one the fast paths were checked against; otherwise
+    every index falls back to Whoosh's public paths (``fast=False``) and a warning is logged."""
+    version = tuple(whoosh.__version__)
+    if version == FAST_PATH_WHOOSH:
+        return True
+    logger.warning("Whoosh %s installé, chemins rapides vérifiés pour %s seulement : index construit et "
+                   "interrogé par les chemins de référence (plus lents)", ".".join(map(str, version)),
+                   ".".join(map(str, FAST_PATH_WHOOSH)))
+    return False
 
 
 class IndexError_(RuntimeError):
@@ -310,7 +328,7 @@ class SchemeIndex:
             raise ValueError(f"type d'index inconnu « {kind} »")
         self.root = Path(home) / "index"
         self.kind = kind
-        self.fast = fast
+        self.fast = fast and fast_path_supported()
         self._ix = None
         self._searcher = None
         self._facts: Facts | None = None

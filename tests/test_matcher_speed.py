@@ -248,3 +248,27 @@ def test_phrases_are_checked_only_where_the_search_looks(homes):
     assert len(phrase._candidates) > len(phrase.docs) > 6   # both words, not always side by side
     assert within == [(d, s) for d, s in phrase.pairs if d in allowed]
     assert phrase.among(set(phrase._candidates[3:6])) == {d for d in phrase.docs if d in phrase._candidates[3:6]}
+
+
+def test_another_whoosh_version_falls_back_to_the_reference_path(homes, aidenum_home, monkeypatch, caplog):
+    import whoosh
+
+    from aidenum.matcher import index as index_module
+    assert SchemeIndex(homes[0]).fast
+    monkeypatch.setattr(whoosh, "__version__", (2, 7, 6))
+    with caplog.at_level("WARNING", logger="aidenum.matcher.index"):
+        index = SchemeIndex(homes[0])
+    assert not index.fast
+    assert "Whoosh 2.7.6 installé, chemins rapides vérifiés pour 2.7.5 seulement" in caplog.text
+
+    def internals(*args, **kwargs):
+        raise AssertionError("Whoosh internals used")
+    monkeypatch.setattr(index_module, "_read_postings", internals)
+    monkeypatch.setattr(index_module._WordCache, "word_values", internals)
+    monkeypatch.setattr(index_module, "_LengthMemo", internals)
+    parts = [QueryPart(("numeric",), 1.0), QueryPart(("inclusion", "numeric"), 1.0)]
+    assert index.search(parts, limit=100) == SchemeIndex(homes[1], fast=False).search(parts, limit=100)
+    fill_catalogue(aidenum_home)
+    matcher = Matcher(aidenum_home)
+    assert matcher.ensure_index().count == len(schemes())
+    assert matcher.search("conseiller numérique", today=TODAY)[0].scheme.id == "bdt:cnfs"
