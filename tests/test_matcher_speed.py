@@ -272,3 +272,18 @@ def test_another_whoosh_version_falls_back_to_the_reference_path(homes, aidenum_
     matcher = Matcher(aidenum_home)
     assert matcher.ensure_index().count == len(schemes())
     assert matcher.search("conseiller numérique", today=TODAY)[0].scheme.id == "bdt:cnfs"
+
+
+def test_catalogue_selects_schemes_by_programme_in_sqlite(aidenum_home):
+    records = [Scheme.from_dict({"id": "at:1", "source": "at", "title": "A", "programmes": ["DETR", "Autre"]}),
+               Scheme.from_dict({"id": "at:2", "source": "at", "title": "B", "programmes": ["DETR 2027"]}),
+               Scheme.from_dict({"id": "dsil:3", "source": "dsil", "title": "C", "programmes": ["DSIL"]}),
+               Scheme.from_dict({"id": "at:4", "source": "at", "title": "D"}),
+               Scheme.from_dict({"id": "at:5", "source": "at", "title": "E", "programmes": ["DETR"]})]
+    fill_catalogue(aidenum_home, records)
+    with store.Catalogue(aidenum_home / store.DB_NAME) as cat:
+        cat.db.execute("UPDATE schemes SET data='{\"programmes\": [\"DETR\"' WHERE id='at:5'")  # truncated
+        assert [s.id for s in cat.all(programmes=("DETR", "DSIL"), without=("raw",))] == ["at:1", "dsil:3"]
+        assert [s.id for s in cat.all(programmes=("DSIL", "DETR"), family="at")] == ["at:1"]
+        assert [s.id for s in cat.all(programmes=("DSIL",), source="dsil")] == ["dsil:3"]
+        assert [s.id for s in cat.all(programmes=("FEDER",))] == []
