@@ -27,6 +27,7 @@ import re
 import shutil
 import tempfile
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -34,6 +35,7 @@ from typing import Callable, Iterable
 import whoosh
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.model import Scheme
@@ -80,30 +82,89 @@ def _schema(kind: str) -> Schema:
     return Schema(id=ID(stored=True, unique=True), **fields)
 
 
-class _LengthMemo:
-    """Stands for ``SegmentWriter.per_document_reader``: the reader it returns answers
-    ``doc_field_length`` once per (document, field) instead of once per posting."""
+class _BulkWriter:
+    """Stands for ``SegmentWriter.add_document`` and the posting half of its commit during a fast
+    build: postings are gathered per (field, term) in memory and written a whole block at a time
+    (Whoosh's own path sends every posting through its sorting pool, then posting by posting
+    through ``FieldWriter.add_postings`` and ``add_posting``: most of a build). Same documents,
+    terms, blocks, block statistics and term infos as Whoosh writes (tests compare them)."""
 
-    def __init__(self, open_reader):
-        self._open_reader = open_reader
-        self.seen: dict[tuple[int, str], int | None] = {}
+    def __init__(self, writer):
+        self._writer = writer
+        self._postings: dict[str, dict[bytes, list]] = {}     # field -> term -> [(docnum, weight, value)]
+        # (docnum, field) -> the length Whoosh's per-document reader gives back (a byte-quantised
+        # length): what the block statistics record, and the side file's lengths
+        self.lengths: dict[tuple[int, str], int] = {}
 
-    def __call__(self):
-        return _MemoReader(self._open_reader(), self.seen)
+    def add_document(self, **fields) -> None:
+        writer = self._writer
+        schema, perdoc, docnum = writer.schema, writer.perdocwriter, writer.docnum
+        docboost = writer._doc_boost(fields)
+        perdoc.start_doc(docnum)
+        for name in sorted(n for n in fields if not n.startswith("_")):
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = 0
+            if field.indexed:
+                boost = writer._field_boost(fields, name, docboost)
+                terms = self._postings.get(name)
+                if terms is None:
+                    terms = self._postings[name] = {}
+                scorable = field.scorable
+                for tbytes, freq, weight, vbytes in field.index(value):
+                    if scorable:
+                        length += freq
+                    rows = terms.get(tbytes)
+                    if rows is None:
+                        terms[tbytes] = [(docnum, weight * boost, vbytes)]
+                    else:
+                        rows.append((docnum, weight * boost, vbytes))
+            if length:
+                self.lengths[(docnum, name)] = byte_to_length(length_to_byte(length))
+            perdoc.add_field(name, field, value if field.stored else None, length)
+        perdoc.finish_doc()
+        writer.docnum += 1
+        writer._added = True
 
+    def commit(self) -> None:
+        writer = self._writer
+        writer._flush_segment = self._flush_segment
+        writer.commit()
 
-class _MemoReader:
-    def __init__(self, reader, seen):
-        self._reader, self.seen = reader, seen
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        key = (docnum, fieldname)
-        if key not in self.seen:
-            self.seen[key] = self._reader.doc_field_length(docnum, fieldname, default)
-        return self.seen[key]
-
-    def __getattr__(self, name):
-        return getattr(self._reader, name)
+    def _flush_segment(self) -> None:
+        """``SegmentWriter._flush_segment`` with the postings written term by term, block by block
+        (``W3PostingsWriter.add_posting`` / ``_write_block``: a block holds ``blocklimit`` postings)."""
+        writer = self._writer
+        writer.perdocwriter.close()
+        fields = writer.fieldwriter
+        lengths = self.lengths
+        for name in sorted(self._postings):
+            terms = self._postings[name]
+            fields.start_field(name, writer.schema[name])
+            postings = fields._postwriter
+            limit = postings._blocklimit
+            for tbytes in sorted(terms):
+                fields.start_term(tbytes)
+                rows = terms[tbytes]
+                for start in range(0, len(rows), limit):
+                    if start:
+                        postings._write_block()
+                    block = rows[start:start + limit]
+                    postings._ids = array("I", [row[0] for row in block])
+                    weights = [row[1] for row in block]
+                    postings._weights = array("f", weights)
+                    postings._values = [row[2] for row in block if row[2]]
+                    top = max(weights)
+                    if top > postings._maxweight:
+                        postings._maxweight = top
+                    known = [found for found in (lengths.get((row[0], name)) for row in block) if found]
+                    if known:
+                        postings._minlength, postings._maxlength = min(known), max(postings._maxlength, *known)
+                fields.finish_term()
+            fields.finish_field()
+        fields.close()
 
 
 class _Text(TEXT):
@@ -125,11 +186,14 @@ class _WordCache:
     goes through Whoosh unchanged (see ``_plan``); tests compare both on the real catalogue."""
 
     active: "_WordCache | None" = None
+    ENCODED_MAX = 4   # positions lists remembered up to this length (longer ones rarely recur)
     _STEPS = ("FrenchTokenizer", "LowercaseFilter", "AccentFoldFilter", "StopFilter", "LightFrenchStemFilter")
 
     def __init__(self):
         self._words: dict[int, tuple[object, bool, dict]] = {}   # id(analyzer) -> (analyzer, renumber, words)
         self._texts: dict[tuple, list] = {}                      # short repeated values (funders, themes…)
+        self._encoded: dict[type, dict[tuple, bytes]] = {}
+        self._encoders: dict[type, Callable] = {}
 
     @contextlib.contextmanager
     def activated(self):
@@ -150,7 +214,8 @@ class _WordCache:
         return entry
 
     def _word(self, analyzer, words: dict, word: str):
-        """(terms with their position in the word, positions the word takes in the token stream)."""
+        """(terms as UTF-8 bytes with their position in the word, positions the word takes in the
+        token stream)."""
         found = words.get(word)
         if found is None:
             # CompositeAnalyzer.__call__, with the tokenizer's positions noted on the way
@@ -163,9 +228,25 @@ class _WordCache:
             tokens = noted(analyzer.items[0](word, positions=True, boosts=True, mode="index"))
             for item in analyzer.items[1:]:
                 tokens = item(tokens)
-            terms = [(t.text, t.pos) for t in tokens if not t.stopped]
+            terms = [(t.text.encode("utf-8"), t.pos) for t in tokens if not t.stopped]
             found = words[word] = (terms, max(seen) + 1)
         return found
+
+    def _encoder(self, fmt):
+        """``fmt.encode`` remembered per list of positions: most postings hold one or two positions,
+        and the same short lists recur across documents."""
+        cache = self._encoded.setdefault(type(fmt), {})
+        encode = fmt.encode
+
+        def encoded(positions: list[int]) -> bytes:
+            if len(positions) > self.ENCODED_MAX:
+                return encode(positions)
+            key = tuple(positions)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = encode(positions)
+            return found
+        return encoded
 
     def word_values(self, field, value: str):
         analyzer, renumber, words = self._plan(field.analyzer)
@@ -176,10 +257,12 @@ class _WordCache:
         cached = self._texts.get(key)
         if cached is not None:
             return cached
-        poses: dict[str, list[int]] = {}
+        poses: dict[bytes, list[int]] = {}
         base, current = 0, None
-        for match in _WORD_RE.finditer(value):
-            terms, width = self._word(analyzer, words, match.group())
+        known = words.get
+        for word in _WORD_RE.findall(value):
+            found = known(word)
+            terms, width = found if found is not None else self._word(analyzer, words, word)
             for term, pos in terms:
                 if not renumber:
                     at = base + pos
@@ -188,9 +271,16 @@ class _WordCache:
                 else:
                     current += 1
                     at = current
-                poses.setdefault(term, []).append(at)
+                positions = poses.get(term)
+                if positions is None:
+                    poses[term] = [at]
+                else:
+                    positions.append(at)
             base += width
-        out = [(term.encode("utf-8"), len(positions), float(len(positions)) * boost, fmt.encode(positions))
+        encode = self._encoders.get(type(fmt))
+        if encode is None:
+            encode = self._encoders[type(fmt)] = self._encoder(fmt)
+        out = [(term, len(positions), float(len(positions)) * boost, encode(positions))
                for term, positions in poses.items()]
         if len(value) <= 200:
             self._texts[key] = out
@@ -280,19 +370,18 @@ class Facts:
         self.steps.append(list(scheme.steps))
         self.programmes.append(list(scheme.programmes))
 
-    def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
-        """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has
-        them: a field without postings has none); also checks that docnums follow the order
-        of addition."""
+    def read_lengths(self, reader, known: dict[tuple[int, str], int] | None = None) -> None:
+        """Field lengths as Whoosh stored them (``known``: those a fast build noted, per
+        (docnum, field) with postings); also checks that docnums follow the order of addition."""
         count = reader.doc_count_all()
         if [fields["id"] for _, fields in reader.iter_docs()] != self.ids:
             raise IndexError_("numérotation inattendue des documents de l'index")
         # doc_field_length gives None for an empty field (no posting can point there)
-        memoised = {name for _, name in memo.seen} if memo is not None else set()
+        noted = {name for _, name in known} if known is not None else set()
         self.lengths = {}
         for name in FIELD_WEIGHTS:
-            if name in memoised:
-                self.lengths[name] = [memo.seen.get((docnum, name)) or 0 for docnum in range(count)]
+            if name in noted:
+                self.lengths[name] = [known.get((docnum, name)) or 0 for docnum in range(count)]
             else:
                 self.lengths[name] = [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
 
@@ -386,16 +475,12 @@ class SchemeIndex:
             ix = whoosh_index.create_in(str(build_dir), _schema(self.kind))
             writer = ix.writer(limitmb=256)
             facts = Facts()
-            lengths = None
-            if self.fast:
-                # Whoosh's commit asks the per-document file for the field length of every
-                # posting; memoise it per (document, field) (and keep it for the side file)
-                lengths = _LengthMemo(writer.per_document_reader)
-                writer.per_document_reader = lengths
+            bulk = _BulkWriter(writer) if self.fast else None
+            add = bulk.add_document if bulk else writer.add_document
             try:
                 with _WordCache().activated() if self.fast else contextlib.nullcontext():
                     for scheme in schemes:
-                        writer.add_document(**document(scheme))
+                        add(**document(scheme))
                         facts.add(scheme)
                         count += 1
                         if on_document:
@@ -403,9 +488,12 @@ class SchemeIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            if bulk:
+                bulk.commit()
+            else:
+                writer.commit()
             with ix.reader() as reader:
-                facts.read_lengths(reader, lengths)
+                facts.read_lengths(reader, bulk.lengths if bulk else None)
             ix.close()
             facts.write(build_dir / FACTS_NAME)
             seconds = time.perf_counter() - started

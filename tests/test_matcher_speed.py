@@ -50,14 +50,18 @@ def homes(tmp_path_factory):
 
 
 def postings(reader):
+    """Every term's postings, block by block with the block statistics, and its term info."""
     out = {}
     for name, text in reader.all_terms():
         m = reader.postings(name, text)
         rows = []
         while m.is_active():
-            rows.append((m.id(), m.weight(), m.value()))
+            rows.append((m.id(), m.weight(), m.value(), m.block_min_length(), m.block_max_length(),
+                         m.block_max_weight()))
             m.next()
-        out[(name, text)] = rows
+        info = reader.term_info(name, text)
+        out[(name, text)] = rows, (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                                   info.max_weight(), info.min_id(), info.max_id())
     return out
 
 
@@ -265,7 +269,7 @@ def test_another_whoosh_version_falls_back_to_the_reference_path(homes, aidenum_
         raise AssertionError("Whoosh internals used")
     monkeypatch.setattr(index_module, "_read_postings", internals)
     monkeypatch.setattr(index_module._WordCache, "word_values", internals)
-    monkeypatch.setattr(index_module, "_LengthMemo", internals)
+    monkeypatch.setattr(index_module, "_BulkWriter", internals)
     parts = [QueryPart(("numeric",), 1.0), QueryPart(("inclusion", "numeric"), 1.0)]
     assert index.search(parts, limit=100) == SchemeIndex(homes[1], fast=False).search(parts, limit=100)
     fill_catalogue(aidenum_home)
