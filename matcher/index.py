@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import time
 from array import array
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -215,7 +216,7 @@ class _WordCache:
 
     def _word(self, analyzer, words: dict, word: str):
         """(terms as UTF-8 bytes with their position in the word, positions the word takes in the
-        token stream)."""
+        token stream, the terms alone)."""
         found = words.get(word)
         if found is None:
             # CompositeAnalyzer.__call__, with the tokenizer's positions noted on the way
@@ -229,7 +230,7 @@ class _WordCache:
             for item in analyzer.items[1:]:
                 tokens = item(tokens)
             terms = [(t.text.encode("utf-8"), t.pos) for t in tokens if not t.stopped]
-            found = words[word] = (terms, max(seen) + 1)
+            found = words[word] = (terms, max(seen) + 1, tuple(term for term, _ in terms))
         return found
 
     def _encoder(self, fmt):
@@ -257,26 +258,7 @@ class _WordCache:
         cached = self._texts.get(key)
         if cached is not None:
             return cached
-        poses: dict[bytes, list[int]] = {}
-        base, current = 0, None
-        known = words.get
-        for word in _WORD_RE.findall(value):
-            found = known(word)
-            terms, width = found if found is not None else self._word(analyzer, words, word)
-            for term, pos in terms:
-                if not renumber:
-                    at = base + pos
-                elif current is None:
-                    at = current = base + pos
-                else:
-                    current += 1
-                    at = current
-                positions = poses.get(term)
-                if positions is None:
-                    poses[term] = [at]
-                else:
-                    positions.append(at)
-            base += width
+        poses = self._renumbered(analyzer, words, value) if renumber else self._positioned(analyzer, words, value)
         encode = self._encoders.get(type(fmt))
         if encode is None:
             encode = self._encoders[type(fmt)] = self._encoder(fmt)
@@ -285,6 +267,42 @@ class _WordCache:
         if len(value) <= 200:
             self._texts[key] = out
         return out
+
+    def _renumbered(self, analyzer, words: dict, value: str) -> dict[bytes, list[int]]:
+        """Term -> positions when StopFilter renumbers: the first kept token keeps its position,
+        the following ones take the next positions, whatever the words they come from."""
+        known = words.get
+        base, first, kept = 0, None, []
+        for word in _WORD_RE.findall(value):
+            found = known(word)
+            terms, width, names = found if found is not None else self._word(analyzer, words, word)
+            if first is None:
+                if not terms:
+                    base += width
+                    continue
+                first = base + terms[0][1]
+            kept += names
+        poses: defaultdict[bytes, list[int]] = defaultdict(list)
+        for at, term in enumerate(kept, start=first or 0):
+            poses[term].append(at)
+        return poses
+
+    def _positioned(self, analyzer, words: dict, value: str) -> dict[bytes, list[int]]:
+        """Term -> positions, each token at its word's position plus its own offset in the word."""
+        poses: dict[bytes, list[int]] = {}
+        base = 0
+        known = words.get
+        for word in _WORD_RE.findall(value):
+            found = known(word)
+            terms, width, _ = found if found is not None else self._word(analyzer, words, word)
+            for term, pos in terms:
+                positions = poses.get(term)
+                if positions is None:
+                    poses[term] = [base + pos]
+                else:
+                    positions.append(base + pos)
+            base += width
+        return poses
 
 
 # A list item: a line starting with a bullet, a dash, « 1° », « 2) », « a) » or « 3 - ».
