@@ -29,6 +29,8 @@ import tempfile
 import time
 from array import array
 from collections import defaultdict
+from itertools import chain
+from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -92,10 +94,11 @@ class _BulkWriter:
 
     def __init__(self, writer):
         self._writer = writer
-        self._postings: dict[str, dict[bytes, list]] = {}     # field -> term -> [(docnum, weight, value)]
-        # (docnum, field) -> the length Whoosh's per-document reader gives back (a byte-quantised
+        self._postings: defaultdict[str, defaultdict[bytes, list]] = defaultdict(lambda: defaultdict(list))
+        # (field -> term -> [(docnum, weight, value)])
+        # field -> docnum -> the length Whoosh's per-document reader gives back (a byte-quantised
         # length): what the block statistics record, and the side file's lengths
-        self.lengths: dict[tuple[int, str], int] = {}
+        self.lengths: defaultdict[str, dict[int, int]] = defaultdict(dict)
 
     def add_document(self, **fields) -> None:
         writer = self._writer
@@ -110,20 +113,16 @@ class _BulkWriter:
             length = 0
             if field.indexed:
                 boost = writer._field_boost(fields, name, docboost)
-                terms = self._postings.get(name)
-                if terms is None:
-                    terms = self._postings[name] = {}
-                scorable = field.scorable
-                for tbytes, freq, weight, vbytes in field.index(value):
-                    if scorable:
-                        length += freq
-                    rows = terms.get(tbytes)
-                    if rows is None:
-                        terms[tbytes] = [(docnum, weight * boost, vbytes)]
-                    else:
-                        rows.append((docnum, weight * boost, vbytes))
+                terms = self._postings[name]
+                items = field.index(value)
+                if not isinstance(items, list):   # Whoosh's own fields give a generator
+                    items = list(items)
+                for tbytes, _, weight, vbytes in items:
+                    terms[tbytes].append((docnum, weight * boost, vbytes))
+                if field.scorable:
+                    length = sum(item[1] for item in items)
             if length:
-                self.lengths[(docnum, name)] = byte_to_length(length_to_byte(length))
+                self.lengths[name][docnum] = byte_to_length(length_to_byte(length))
             perdoc.add_field(name, field, value if field.stored else None, length)
         perdoc.finish_doc()
         writer.docnum += 1
@@ -144,6 +143,7 @@ class _BulkWriter:
         for name in sorted(self._postings):
             terms = self._postings[name]
             fields.start_field(name, writer.schema[name])
+            field_lengths = lengths.get(name, {})
             postings = fields._postwriter
             limit = postings._blocklimit
             for tbytes in sorted(terms):
@@ -152,15 +152,14 @@ class _BulkWriter:
                 for start in range(0, len(rows), limit):
                     if start:
                         postings._write_block()
-                    block = rows[start:start + limit]
-                    postings._ids = array("I", [row[0] for row in block])
-                    weights = [row[1] for row in block]
+                    ids, weights, values = zip(*rows[start:start + limit])
+                    postings._ids = array("I", ids)
                     postings._weights = array("f", weights)
-                    postings._values = [row[2] for row in block if row[2]]
+                    postings._values = list(filter(None, values))
                     top = max(weights)
                     if top > postings._maxweight:
                         postings._maxweight = top
-                    known = [found for found in (lengths.get((row[0], name)) for row in block) if found]
+                    known = list(filter(None, map(field_lengths.get, ids)))
                     if known:
                         postings._minlength, postings._maxlength = min(known), max(postings._maxlength, *known)
                 fields.finish_term()
@@ -177,6 +176,9 @@ class _Text(TEXT):
         if cache is None or kwargs or not isinstance(value, str):
             return super().index(value, **kwargs)
         return cache.word_values(self, value)
+
+
+_TERMS = itemgetter(2)   # the terms alone of a ``_WordCache`` word entry
 
 
 class _WordCache:
@@ -271,19 +273,18 @@ class _WordCache:
     def _renumbered(self, analyzer, words: dict, value: str) -> dict[bytes, list[int]]:
         """Term -> positions when StopFilter renumbers: the first kept token keeps its position,
         the following ones take the next positions, whatever the words they come from."""
-        known = words.get
-        base, first, kept = 0, None, []
-        for word in _WORD_RE.findall(value):
-            found = known(word)
-            terms, width, names = found if found is not None else self._word(analyzer, words, word)
-            if first is None:
-                if not terms:
-                    base += width
-                    continue
+        found = _WORD_RE.findall(value)
+        entries = list(map(words.get, found))
+        if None in entries:
+            entries = [entry or self._word(analyzer, words, word) for entry, word in zip(entries, found)]
+        base, first = 0, 0
+        for terms, width, _ in entries:
+            if terms:
                 first = base + terms[0][1]
-            kept += names
+                break
+            base += width
         poses: defaultdict[bytes, list[int]] = defaultdict(list)
-        for at, term in enumerate(kept, start=first or 0):
+        for at, term in enumerate(chain.from_iterable(map(_TERMS, entries)), start=first):
             poses[term].append(at)
         return poses
 
@@ -388,18 +389,19 @@ class Facts:
         self.steps.append(list(scheme.steps))
         self.programmes.append(list(scheme.programmes))
 
-    def read_lengths(self, reader, known: dict[tuple[int, str], int] | None = None) -> None:
-        """Field lengths as Whoosh stored them (``known``: those a fast build noted, per
-        (docnum, field) with postings); also checks that docnums follow the order of addition."""
+    def read_lengths(self, reader, known: dict[str, dict[int, int]] | None = None) -> None:
+        """Field lengths as Whoosh stored them (``known``: those a fast build noted, field ->
+        docnum -> length, for the documents with postings); also checks that docnums follow the
+        order of addition."""
         count = reader.doc_count_all()
         if [fields["id"] for _, fields in reader.iter_docs()] != self.ids:
             raise IndexError_("numérotation inattendue des documents de l'index")
         # doc_field_length gives None for an empty field (no posting can point there)
-        noted = {name for _, name in known} if known is not None else set()
         self.lengths = {}
         for name in FIELD_WEIGHTS:
-            if name in noted:
-                self.lengths[name] = [known.get((docnum, name)) or 0 for docnum in range(count)]
+            if known is not None and known.get(name):
+                noted = known[name]
+                self.lengths[name] = [noted.get(docnum) or 0 for docnum in range(count)]
             else:
                 self.lengths[name] = [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
 
