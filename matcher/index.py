@@ -29,7 +29,7 @@ import tempfile
 import time
 from array import array
 from collections import defaultdict
-from itertools import chain
+from itertools import accumulate, chain
 from operator import itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -658,8 +658,7 @@ class SchemeIndex:
             elif not self.fast:
                 cached = self._whoosh_postings(name, stems)
             elif len(stems) == 1:
-                term = self._term(name, stems[0])
-                cached = _Postings(term.docs, term.scores())
+                cached = _TermPostings(self._term(name, stems[0]))
             else:
                 cached = self._phrase(name, stems)
             self._cache[key] = cached
@@ -755,6 +754,25 @@ class _WithinCache:
 _EMPTY = _Postings([], [], frozenset())
 
 
+class _TermPostings(_Postings):
+    """A single word's postings; its scores are computed only for the documents a filtered
+    search keeps, unless all of them are asked."""
+
+    def __init__(self, term: "_Term"):
+        self._term, self.docs, self._docset = term, term.docs, None
+        self._within = _WithinCache()
+
+    @property
+    def scores(self) -> list[float]:
+        return self._term.scores()
+
+    def within(self, allowed) -> list[tuple[int, float]]:
+        found = self._within.get(allowed)
+        if found is None:
+            found = self._within.put(allowed, self._term.pairs_within(allowed))
+        return found
+
+
 class _PhrasePostings:
     """Documents where the words follow each other (Whoosh's Phrase with slop=1 requires
     consecutive positions), scored as the sum of the words' scores in Whoosh's tree order.
@@ -827,6 +845,14 @@ class _Term:
                             for docnum, tf in zip(self.docs, self.weights)]
         return self._scores
 
+    def pairs_within(self, allowed) -> list[tuple[int, float]]:
+        """(docnum, score) of the documents in ``allowed``, scored by the same expression."""
+        if self._scores is not None:
+            return [(d, s) for d, s in zip(self.docs, self._scores) if d in allowed]
+        idf, norms, k1 = self.idf, self.norms, self.k1
+        return [(docnum, idf * ((tf * (k1 + 1)) / (tf + norms[docnum])))
+                for docnum, tf in zip(self.docs, self.weights) if docnum in allowed]
+
     @property
     def rows(self) -> dict[int, int]:
         if self._rows is None:
@@ -837,7 +863,10 @@ class _Term:
         return self.rows[docnum]
 
     def score_at(self, row: int) -> float:
-        return self.scores()[row]
+        if self._scores is not None:
+            return self._scores[row]
+        tf = self.weights[row]
+        return self.idf * ((tf * (self.k1 + 1)) / (tf + self.norms[self.docs[row]]))
 
     def positions(self, row: int, decode) -> frozenset[int]:
         """Decoded once: a word is shared by many phrases (« numérique » …)."""
@@ -855,12 +884,13 @@ def _read_postings(matcher) -> tuple[list[int], list[float], list]:
     docs: list[int] = []
     weights: list[float] = []
     values: list = []
-    if all(hasattr(matcher, attr) for attr in ("_read_ids", "_read_weights", "_read_values", "_next_block")):
+    if all(hasattr(matcher, attr) for attr in ("_read_data", "_read_weights", "_read_values", "_next_block")) \
+            and not matcher._byteids:
         while matcher.is_active():
-            matcher._read_ids()
+            matcher._read_data()
             matcher._read_weights()
             matcher._read_values()
-            docs.extend(matcher._ids)
+            docs.extend(accumulate(matcher._data[0]))   # the block's docnums are deltas (_read_ids)
             weights.extend(matcher._weights)
             values.extend(matcher._values)
             matcher._next_block()
