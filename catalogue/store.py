@@ -392,14 +392,6 @@ class Catalogue:
             query, args = query + " WHERE source=?", (source,)
         keys = ("id", "source", "kind", "label", "started_at", "finished_at", "complete", "counts")
         out = []
-        programmes = tuple(programmes)
-        if programmes:
-            marks = ",".join("?" * len(programmes))
-            listed = ("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(data) THEN data END, '$.programmes') "
-                      f"WHERE value IN ({marks}))")
-            head, where, condition = query.partition(" WHERE ")
-            query = f"{head} WHERE ({condition}) AND {listed}" if where else f"{query} WHERE {listed}"
-            args = (*args, *programmes)
         for row in self.db.execute(query + " ORDER BY id", args):
             item = dict(zip(keys, row))
             item["counts"] = json.loads(item["counts"])
