@@ -446,6 +446,7 @@ class SchemeIndex:
         self._terms: dict[tuple[str, str], _Term] = {}
         self._norm_cache: dict[str, list[float]] = {}
         self._df: dict[str, int] = {}
+        self._decoded: dict[type, dict[bytes, frozenset[int]]] = {}   # encoded positions -> positions
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -567,12 +568,12 @@ class SchemeIndex:
         if self._ix is not None:
             self._ix.close()
         self._searcher = self._ix = self._facts = self._opened_dir = None
-        self._cache, self._terms, self._norm_cache, self._df = {}, {}, {}, {}
+        self._cache, self._terms, self._norm_cache, self._df, self._decoded = {}, {}, {}, {}, {}
 
     def drop_query_caches(self) -> None:
         """Forget the postings read for past queries (the benchmark times a search from the index);
         the opened index, its side file and the per-field length norms stay."""
-        self._cache, self._terms, self._df = {}, {}, {}
+        self._cache, self._terms, self._df, self._decoded = {}, {}, {}, {}
 
     def doc_count(self) -> int:
         return self._open().doc_count()
@@ -688,7 +689,18 @@ class SchemeIndex:
 
     def _phrase(self, name: str, stems: tuple[str, ...]) -> "_PhrasePostings":
         terms = [self._term(name, stem) for stem in stems]
-        return _PhrasePostings(terms, self._searcher.reader().schema[name].format.decoder("positions"))
+        fmt = self._searcher.reader().schema[name].format
+        decoded = self._decoded.setdefault(type(fmt), {})
+        decode = fmt.decoder("positions")
+
+        def positions(value: bytes) -> frozenset[int]:
+            """Decoded once per distinct value: most postings hold one position, and the same
+            encoded lists recur across documents and terms."""
+            found = decoded.get(value)
+            if found is None:
+                found = decoded[value] = frozenset(decode(value))
+            return found
+        return _PhrasePostings(terms, positions)
 
     def _norms(self, name: str) -> list[float]:
         """Per docnum, the length part of BM25's denominator: K1 * ((1 - B) + B * fl / avgfl)."""
@@ -790,11 +802,15 @@ class _PhrasePostings:
     def _at(self, docnum: int) -> float | None:
         if docnum not in self._score:
             terms, decode = self._terms, self._decode
-            rows = [t.row(docnum) for t in terms]
+            rows = [t.rows[docnum] for t in terms]
+            # the positions where the phrase may start, narrowed word by word
             starts = terms[0].positions(rows[0], decode)
-            following = [t.positions(row, decode) for t, row in zip(terms[1:], rows[1:])]
-            found = any(all(start + i in positions for i, positions in enumerate(following, start=1))
-                        for start in starts)
+            for offset, (term, row) in enumerate(zip(terms[1:], rows[1:]), start=1):
+                following = term.positions(row, decode)
+                starts = [start for start in starts if start + offset in following]
+                if not starts:
+                    break
+            found = bool(starts)
             self._score[docnum] = _tree_sum([t.score_at(row) for t, row in zip(terms, rows)]) if found else None
         return self._score[docnum]
 
@@ -874,7 +890,7 @@ class _Term:
             self._positions = {}
         found = self._positions.get(row)
         if found is None:
-            found = self._positions[row] = frozenset(decode(self.values[row]))
+            found = self._positions[row] = decode(self.values[row])
         return found
 
 
