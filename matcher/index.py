@@ -447,6 +447,7 @@ class SchemeIndex:
         self._norm_cache: dict[str, list[float]] = {}
         self._df: dict[str, int] = {}
         self._decoded: dict[type, dict[bytes, frozenset[int]]] = {}   # encoded positions -> positions
+        self._present: dict[tuple[str, str], bool] = {}
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -568,12 +569,12 @@ class SchemeIndex:
         if self._ix is not None:
             self._ix.close()
         self._searcher = self._ix = self._facts = self._opened_dir = None
-        self._cache, self._terms, self._norm_cache, self._df, self._decoded = {}, {}, {}, {}, {}
+        self._cache, self._terms, self._norm_cache, self._df, self._decoded, self._present = {}, {}, {}, {}, {}, {}
 
     def drop_query_caches(self) -> None:
         """Forget the postings read for past queries (the benchmark times a search from the index);
         the opened index, its side file and the per-field length norms stay."""
-        self._cache, self._terms, self._df, self._decoded = {}, {}, {}, {}
+        self._cache, self._terms, self._df, self._decoded, self._present = {}, {}, {}, {}, {}
 
     def doc_count(self) -> int:
         return self._open().doc_count()
@@ -593,7 +594,7 @@ class SchemeIndex:
             reader = self._searcher.reader()
             docs: set[int] = set()
             for name in FIELD_WEIGHTS:
-                if (name, stem) not in reader:
+                if not self._has(name, stem):
                     continue
                 if self.fast:
                     docs.update(self._term(name, stem).docs)
@@ -654,7 +655,7 @@ class SchemeIndex:
         cached = self._cache.get(key)
         if cached is None:
             reader = self._searcher.reader()
-            if not all((name, stem) in reader for stem in stems):
+            if not all(self._has(name, stem) for stem in stems):
                 cached = _EMPTY
             elif not self.fast:
                 cached = self._whoosh_postings(name, stems)
@@ -664,6 +665,15 @@ class SchemeIndex:
                 cached = self._phrase(name, stems)
             self._cache[key] = cached
         return cached
+
+    def _has(self, name: str, stem: str) -> bool:
+        """Whether the field holds the term (one look-up in Whoosh's term table per opened index:
+        a word recurs in many parts, phrases and synonyms of a query)."""
+        key = (name, stem)
+        found = self._present.get(key)
+        if found is None:
+            found = self._present[key] = key in self._searcher.reader()
+        return found
 
     def _whoosh_postings(self, name: str, stems: tuple[str, ...]) -> "_Postings":
         """The reference: Whoosh's Term / Phrase matchers and its BM25F scorer, posting by posting."""
