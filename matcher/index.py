@@ -12,10 +12,12 @@ A rebuild writes a fresh directory, commits, writes its stamp, then swaps the po
 ``os.replace`` (atomic on POSIX): a reader sees the old index or the new one, never half of
 one, and a failed build leaves the live index untouched.
 
-Speed (issue 4, item 7): a search reads whole posting blocks and computes Whoosh's BM25F itself
-from the field lengths of ``facts.json`` (same operands, same order of additions, so the same
-floats), and a build runs the analyzer once per distinct word. ``fast=False`` keeps Whoosh's own
-paths as the reference that tests and ``bench/bench_matcher.py`` compare against.
+Speed (issue 4, item 7; issue 10, point 4): a search reads whole posting blocks and computes
+Whoosh's BM25F itself from the field lengths of ``facts.json`` (same operands, same order of
+additions, so the same floats); a build runs the analyzer once per distinct word and writes the
+postings a block at a time (``_BulkWriter``). ``fast=False`` keeps Whoosh's own paths as the
+reference that tests and ``bench/bench_matcher.py`` compare against; these Whoosh internals live
+in this module only, and another Whoosh version than ``FAST_PATH_WHOOSH`` falls back to them.
 """
 from __future__ import annotations
 
@@ -29,9 +31,9 @@ import tempfile
 import time
 from array import array
 from collections import defaultdict
+from dataclasses import dataclass, field
 from itertools import accumulate, chain
 from operator import itemgetter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -57,8 +59,8 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
 INDEX_FORMAT = f"5-a{ANALYZER_VERSION}"  # an analyzer change makes old indexes stale
 FACTS_NAME = "facts.json"
-# The fast paths read Whoosh internals (the writer's per-document reader and pool, the block
-# reader of postings, BM25F's private per-field B): checked against this version only
+# The fast paths use Whoosh internals (the segment writer's per-document and field writers, the
+# block writer and block reader of postings, BM25F's per-field B): checked with this version only
 FAST_PATH_WHOOSH = (2, 7, 5)
 logger = logging.getLogger(__name__)
 
@@ -94,8 +96,8 @@ class _BulkWriter:
 
     def __init__(self, writer):
         self._writer = writer
+        # field -> term -> [(docnum, weight, encoded positions)]
         self._postings: defaultdict[str, defaultdict[bytes, list]] = defaultdict(lambda: defaultdict(list))
-        # (field -> term -> [(docnum, weight, value)])
         # field -> docnum -> the length Whoosh's per-document reader gives back (a byte-quantised
         # length): what the block statistics record, and the side file's lengths
         self.lengths: defaultdict[str, dict[int, int]] = defaultdict(dict)
@@ -273,10 +275,10 @@ class _WordCache:
     def _renumbered(self, analyzer, words: dict, value: str) -> dict[bytes, list[int]]:
         """Term -> positions when StopFilter renumbers: the first kept token keeps its position,
         the following ones take the next positions, whatever the words they come from."""
-        found = _WORD_RE.findall(value)
-        entries = list(map(words.get, found))
+        tokens = _WORD_RE.findall(value)
+        entries = list(map(words.get, tokens))
         if None in entries:
-            entries = [entry or self._word(analyzer, words, word) for entry, word in zip(entries, found)]
+            entries = [entry or self._word(analyzer, words, word) for entry, word in zip(entries, tokens)]
         base, first = 0, 0
         for terms, width, _ in entries:
             if terms:
