@@ -51,7 +51,9 @@ LOCALE_PO := commands/locale/fr/LC_MESSAGES/aidenum.po
 locale:
 	msgfmt --check -o $(LOCALE_PO:.po=.mo) $(LOCALE_PO)
 
+# tantivy (bench/requirements.txt) is the speed baseline of bench_matcher.py only, never a dependency.
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -r bench/requirements.txt
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

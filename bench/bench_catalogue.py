@@ -34,7 +34,7 @@ from aidenum.catalogue.aides_territoires import scheme_from_api, scheme_from_csv
 from aidenum.catalogue.importers import JsonStream, import_file  # noqa: E402
 from aidenum.catalogue.store import Catalogue  # noqa: E402
 
-AT = ROOT.parent / "shared" / "data" / "aides-territoires"
+AT = ROOT / "tests" / "files" / "shared" / "aides-territoires"
 PERIMETERS = ["Drôme", "Bretagne", "Ain", "France", "Morbihan", "Occitanie", "Côtes-d'Armor", "Europe",
               "Loudéac Communauté − Bretagne Centre", "Valence", "Hauts-de-France", "Isère"]
 

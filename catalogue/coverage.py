@@ -173,4 +173,5 @@ def applicant_for_territory(text: str, referential):
 def schemes_of_families(catalogue) -> list[Scheme]:
     """The catalogue's schemes that belong to one of the families (long texts not decoded)."""
     without = ("raw", "description", "eligibility", "project_examples", "contact")
-    return [s for s in catalogue.all(without=without) if any(family in s.programmes for family in FAMILIES)]
+    return [s for s in catalogue.all(without=without, programmes=FAMILIES)
+            if any(family in s.programmes for family in FAMILIES)]

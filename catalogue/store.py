@@ -345,11 +345,14 @@ class Catalogue:
                     out[scheme.id] = scheme
         return out
 
-    def all(self, source: str | None = None, without: Iterable[str] = (), family: str | None = None) -> Iterator[Scheme]:
+    def all(self, source: str | None = None, without: Iterable[str] = (), family: str | None = None,
+            programmes: Iterable[str] = ()) -> Iterator[Scheme]:
         """Every scheme, by id. ``without`` names fields left out (at their default value), e.g.
         ``("raw", "description")`` to list thousands of schemes without decoding their texts.
         ``source`` is the exact ``source`` field (a run's own records); ``family`` also takes the
-        records whose id carries that source's prefix (see ``catalogue.sources``)."""
+        records whose id carries that source's prefix (see ``catalogue.sources``). ``programmes``:
+        only the schemes listing one of these exact labels (selected by SQLite: the others are
+        never decoded)."""
         data = "data"
         for name in without:
             if not name.isidentifier():
@@ -363,6 +366,14 @@ class Catalogue:
         elif family:
             prefix = family.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
             query, args = query + " WHERE source=? OR id LIKE ? ESCAPE '\\'", (family, prefix)
+        programmes = tuple(programmes)
+        if programmes:
+            marks = ",".join("?" * len(programmes))
+            listed = ("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(data) THEN data END, '$.programmes') "
+                      f"WHERE value IN ({marks}))")
+            head, where, condition = query.partition(" WHERE ")
+            query = f"{head} WHERE ({condition}) AND {listed}" if where else f"{query} WHERE {listed}"
+            args = (*args, *programmes)
         for row in self.db.execute(query + " ORDER BY id", args):
             scheme = self._from_row(row)
             if scheme is not None:

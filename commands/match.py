@@ -136,8 +136,8 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
                                      action.budget_ht, excluded))
         _add_similar(sections[-1], similar, plan.collectivite, action)
     title = f"Financements du plan numérique — {plan.collectivite.nom}"
-    _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions",
-                   coverage=_coverage(plan.collectivite, today)), output)
+    coverage = _coverage(plan.collectivite, today) if fmt in ("texte", "html") else None  # JSON, CSV: no block
+    _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions", coverage=coverage), output)
 
 
 def _similar_projects():

@@ -12,26 +12,35 @@ A rebuild writes a fresh directory, commits, writes its stamp, then swaps the po
 ``os.replace`` (atomic on POSIX): a reader sees the old index or the new one, never half of
 one, and a failed build leaves the live index untouched.
 
-Speed (issue 4, item 7): a search reads whole posting blocks and computes Whoosh's BM25F itself
-from the field lengths of ``facts.json`` (same operands, same order of additions, so the same
-floats), and a build runs the analyzer once per distinct word. ``fast=False`` keeps Whoosh's own
-paths as the reference that tests and ``bench/bench_matcher.py`` compare against.
+Speed (issue 4, item 7; issue 10, point 4): a search reads whole posting blocks and computes
+Whoosh's BM25F itself from the field lengths of ``facts.json`` (same operands, same order of
+additions, so the same floats); a build runs the analyzer once per distinct word and writes the
+postings a block at a time (``_BulkWriter``). ``fast=False`` keeps Whoosh's own paths as the
+reference that tests and ``bench/bench_matcher.py`` compare against; these Whoosh internals live
+in this module only, and another Whoosh version than ``FAST_PATH_WHOOSH`` falls back to them.
 """
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import json
+import logging
 import re
 import shutil
 import tempfile
 import time
+from array import array
+from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Iterable
 
+import whoosh
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from aidenum.catalogue.files import atomic_write
 from aidenum.catalogue.model import Scheme
@@ -51,6 +60,22 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
 INDEX_FORMAT = f"6-a{ANALYZER_VERSION}"  # an analyzer or facts-columns change makes old indexes stale
 FACTS_NAME = "facts.json"
+# The fast paths use Whoosh internals (the segment writer's per-document and field writers, the
+# block writer and block reader of postings, BM25F's per-field B): checked with this version only
+FAST_PATH_WHOOSH = (2, 7, 5)
+logger = logging.getLogger(__name__)
+
+
+def fast_path_supported() -> bool:
+    """True when the installed Whoosh is the one the fast paths were checked against; otherwise
+    every index falls back to Whoosh's public paths (``fast=False``) and a warning is logged."""
+    version = tuple(whoosh.__version__)
+    if version == FAST_PATH_WHOOSH:
+        return True
+    logger.warning("Whoosh %s installé, chemins rapides vérifiés pour %s seulement : index construit et "
+                   "interrogé par les chemins de référence (plus lents)", ".".join(map(str, version)),
+                   ".".join(map(str, FAST_PATH_WHOOSH)))
+    return False
 
 
 class IndexError_(RuntimeError):
@@ -63,30 +88,86 @@ def _schema(kind: str) -> Schema:
     return Schema(id=ID(stored=True, unique=True), **fields)
 
 
-class _LengthMemo:
-    """Stands for ``SegmentWriter.per_document_reader``: the reader it returns answers
-    ``doc_field_length`` once per (document, field) instead of once per posting."""
+class _BulkWriter:
+    """Stands for ``SegmentWriter.add_document`` and the posting half of its commit during a fast
+    build: postings are gathered per (field, term) in memory and written a whole block at a time
+    (Whoosh's own path sends every posting through its sorting pool, then posting by posting
+    through ``FieldWriter.add_postings`` and ``add_posting``: most of a build). Same documents,
+    terms, blocks, block statistics and term infos as Whoosh writes (tests compare them)."""
 
-    def __init__(self, open_reader):
-        self._open_reader = open_reader
-        self.seen: dict[tuple[int, str], int | None] = {}
+    def __init__(self, writer):
+        self._writer = writer
+        # field -> term -> [(docnum, weight, encoded positions)]
+        self._postings: defaultdict[str, defaultdict[bytes, list]] = defaultdict(lambda: defaultdict(list))
+        # field -> docnum -> the length Whoosh's per-document reader gives back (a byte-quantised
+        # length): what the block statistics record, and the side file's lengths
+        self.lengths: defaultdict[str, dict[int, int]] = defaultdict(dict)
 
-    def __call__(self):
-        return _MemoReader(self._open_reader(), self.seen)
+    def add_document(self, **fields) -> None:
+        writer = self._writer
+        schema, perdoc, docnum = writer.schema, writer.perdocwriter, writer.docnum
+        docboost = writer._doc_boost(fields)
+        perdoc.start_doc(docnum)
+        for name in sorted(n for n in fields if not n.startswith("_")):
+            value = fields[name]
+            if value is None:
+                continue
+            field = schema[name]
+            length = 0
+            if field.indexed:
+                boost = writer._field_boost(fields, name, docboost)
+                terms = self._postings[name]
+                items = field.index(value)
+                if not isinstance(items, list):   # Whoosh's own fields give a generator
+                    items = list(items)
+                for tbytes, _, weight, vbytes in items:
+                    terms[tbytes].append((docnum, weight * boost, vbytes))
+                if field.scorable:
+                    length = sum(item[1] for item in items)
+            if length:
+                self.lengths[name][docnum] = byte_to_length(length_to_byte(length))
+            perdoc.add_field(name, field, value if field.stored else None, length)
+        perdoc.finish_doc()
+        writer.docnum += 1
+        writer._added = True
 
+    def commit(self) -> None:
+        writer = self._writer
+        writer._flush_segment = self._flush_segment
+        writer.commit()
 
-class _MemoReader:
-    def __init__(self, reader, seen):
-        self._reader, self.seen = reader, seen
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        key = (docnum, fieldname)
-        if key not in self.seen:
-            self.seen[key] = self._reader.doc_field_length(docnum, fieldname, default)
-        return self.seen[key]
-
-    def __getattr__(self, name):
-        return getattr(self._reader, name)
+    def _flush_segment(self) -> None:
+        """``SegmentWriter._flush_segment`` with the postings written term by term, block by block
+        (``W3PostingsWriter.add_posting`` / ``_write_block``: a block holds ``blocklimit`` postings)."""
+        writer = self._writer
+        writer.perdocwriter.close()
+        fields = writer.fieldwriter
+        lengths = self.lengths
+        for name in sorted(self._postings):
+            terms = self._postings[name]
+            fields.start_field(name, writer.schema[name])
+            field_lengths = lengths.get(name, {})
+            postings = fields._postwriter
+            limit = postings._blocklimit
+            for tbytes in sorted(terms):
+                fields.start_term(tbytes)
+                rows = terms[tbytes]
+                for start in range(0, len(rows), limit):
+                    if start:
+                        postings._write_block()
+                    ids, weights, values = zip(*rows[start:start + limit])
+                    postings._ids = array("I", ids)
+                    postings._weights = array("f", weights)
+                    postings._values = list(filter(None, values))
+                    top = max(weights)
+                    if top > postings._maxweight:
+                        postings._maxweight = top
+                    known = list(filter(None, map(field_lengths.get, ids)))
+                    if known:
+                        postings._minlength, postings._maxlength = min(known), max(postings._maxlength, *known)
+                fields.finish_term()
+            fields.finish_field()
+        fields.close()
 
 
 class _Text(TEXT):
@@ -100,6 +181,9 @@ class _Text(TEXT):
         return cache.word_values(self, value)
 
 
+_TERMS = itemgetter(2)   # the terms alone of a ``_WordCache`` word entry
+
+
 class _WordCache:
     """Per-word analysis for one build. Valid because every step of the analyzers is local to
     a word (the tokenizer cuts ``analysis._WORD_RE`` matches one by one; lower-casing, folding,
@@ -108,11 +192,14 @@ class _WordCache:
     goes through Whoosh unchanged (see ``_plan``); tests compare both on the real catalogue."""
 
     active: "_WordCache | None" = None
+    ENCODED_MAX = 4   # positions lists remembered up to this length (longer ones rarely recur)
     _STEPS = ("FrenchTokenizer", "LowercaseFilter", "AccentFoldFilter", "StopFilter", "LightFrenchStemFilter")
 
     def __init__(self):
         self._words: dict[int, tuple[object, bool, dict]] = {}   # id(analyzer) -> (analyzer, renumber, words)
         self._texts: dict[tuple, list] = {}                      # short repeated values (funders, themes…)
+        self._encoded: dict[type, dict[tuple, bytes]] = {}
+        self._encoders: dict[type, Callable] = {}
 
     @contextlib.contextmanager
     def activated(self):
@@ -133,7 +220,8 @@ class _WordCache:
         return entry
 
     def _word(self, analyzer, words: dict, word: str):
-        """(terms with their position in the word, positions the word takes in the token stream)."""
+        """(terms as UTF-8 bytes with their position in the word, positions the word takes in the
+        token stream, the terms alone)."""
         found = words.get(word)
         if found is None:
             # CompositeAnalyzer.__call__, with the tokenizer's positions noted on the way
@@ -146,9 +234,25 @@ class _WordCache:
             tokens = noted(analyzer.items[0](word, positions=True, boosts=True, mode="index"))
             for item in analyzer.items[1:]:
                 tokens = item(tokens)
-            terms = [(t.text, t.pos) for t in tokens if not t.stopped]
-            found = words[word] = (terms, max(seen) + 1)
+            terms = [(t.text.encode("utf-8"), t.pos) for t in tokens if not t.stopped]
+            found = words[word] = (terms, max(seen) + 1, tuple(term for term, _ in terms))
         return found
+
+    def _encoder(self, fmt):
+        """``fmt.encode`` remembered per list of positions: most postings hold one or two positions,
+        and the same short lists recur across documents."""
+        cache = self._encoded.setdefault(type(fmt), {})
+        encode = fmt.encode
+
+        def encoded(positions: list[int]) -> bytes:
+            if len(positions) > self.ENCODED_MAX:
+                return encode(positions)
+            key = tuple(positions)
+            found = cache.get(key)
+            if found is None:
+                found = cache[key] = encode(positions)
+            return found
+        return encoded
 
     def word_values(self, field, value: str):
         analyzer, renumber, words = self._plan(field.analyzer)
@@ -159,25 +263,50 @@ class _WordCache:
         cached = self._texts.get(key)
         if cached is not None:
             return cached
-        poses: dict[str, list[int]] = {}
-        base, current = 0, None
-        for match in _WORD_RE.finditer(value):
-            terms, width = self._word(analyzer, words, match.group())
-            for term, pos in terms:
-                if not renumber:
-                    at = base + pos
-                elif current is None:
-                    at = current = base + pos
-                else:
-                    current += 1
-                    at = current
-                poses.setdefault(term, []).append(at)
-            base += width
-        out = [(term.encode("utf-8"), len(positions), float(len(positions)) * boost, fmt.encode(positions))
+        poses = self._renumbered(analyzer, words, value) if renumber else self._positioned(analyzer, words, value)
+        encode = self._encoders.get(type(fmt))
+        if encode is None:
+            encode = self._encoders[type(fmt)] = self._encoder(fmt)
+        out = [(term, len(positions), float(len(positions)) * boost, encode(positions))
                for term, positions in poses.items()]
         if len(value) <= 200:
             self._texts[key] = out
         return out
+
+    def _renumbered(self, analyzer, words: dict, value: str) -> dict[bytes, list[int]]:
+        """Term -> positions when StopFilter renumbers: the first kept token keeps its position,
+        the following ones take the next positions, whatever the words they come from."""
+        tokens = _WORD_RE.findall(value)
+        entries = list(map(words.get, tokens))
+        if None in entries:
+            entries = [entry or self._word(analyzer, words, word) for entry, word in zip(entries, tokens)]
+        base, first = 0, 0
+        for terms, width, _ in entries:
+            if terms:
+                first = base + terms[0][1]
+                break
+            base += width
+        poses: defaultdict[bytes, list[int]] = defaultdict(list)
+        for at, term in enumerate(chain.from_iterable(map(_TERMS, entries)), start=first):
+            poses[term].append(at)
+        return poses
+
+    def _positioned(self, analyzer, words: dict, value: str) -> dict[bytes, list[int]]:
+        """Term -> positions, each token at its word's position plus its own offset in the word."""
+        poses: dict[bytes, list[int]] = {}
+        base = 0
+        known = words.get
+        for word in _WORD_RE.findall(value):
+            found = known(word)
+            terms, width, _ = found if found is not None else self._word(analyzer, words, word)
+            for term, pos in terms:
+                positions = poses.get(term)
+                if positions is None:
+                    poses[term] = [base + pos]
+                else:
+                    positions.append(base + pos)
+            base += width
+        return poses
 
 
 # A list item: a line starting with a bullet, a dash, « 1° », « 2) », « a) » or « 3 - ».
@@ -264,19 +393,19 @@ class Facts:
         self.steps.append(list(scheme.steps))
         self.programmes.append(list(scheme.programmes))
 
-    def read_lengths(self, reader, memo: "_LengthMemo | None" = None) -> None:
-        """Field lengths as Whoosh stored them (read back during the commit when ``memo`` has
-        them: a field without postings has none); also checks that docnums follow the order
-        of addition."""
+    def read_lengths(self, reader, known: dict[str, dict[int, int]] | None = None) -> None:
+        """Field lengths as Whoosh stored them (``known``: those a fast build noted, field ->
+        docnum -> length, for the documents with postings); also checks that docnums follow the
+        order of addition."""
         count = reader.doc_count_all()
         if [fields["id"] for _, fields in reader.iter_docs()] != self.ids:
             raise IndexError_("numérotation inattendue des documents de l'index")
         # doc_field_length gives None for an empty field (no posting can point there)
-        memoised = {name for _, name in memo.seen} if memo is not None else set()
         self.lengths = {}
         for name in FIELD_WEIGHTS:
-            if name in memoised:
-                self.lengths[name] = [memo.seen.get((docnum, name)) or 0 for docnum in range(count)]
+            if known is not None and known.get(name):
+                noted = known[name]
+                self.lengths[name] = [noted.get(docnum) or 0 for docnum in range(count)]
             else:
                 self.lengths[name] = [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
 
@@ -312,7 +441,7 @@ class SchemeIndex:
             raise ValueError(f"type d'index inconnu « {kind} »")
         self.root = Path(home) / "index"
         self.kind = kind
-        self.fast = fast
+        self.fast = fast and fast_path_supported()
         self._ix = None
         self._searcher = None
         self._facts: Facts | None = None
@@ -321,6 +450,8 @@ class SchemeIndex:
         self._terms: dict[tuple[str, str], _Term] = {}
         self._norm_cache: dict[str, list[float]] = {}
         self._df: dict[str, int] = {}
+        self._decoded: dict[type, dict[bytes, frozenset[int]]] = {}   # encoded positions -> positions
+        self._present: dict[tuple[str, str], bool] = {}
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -370,16 +501,12 @@ class SchemeIndex:
             ix = whoosh_index.create_in(str(build_dir), _schema(self.kind))
             writer = ix.writer(limitmb=256)
             facts = Facts()
-            lengths = None
-            if self.fast:
-                # Whoosh's commit asks the per-document file for the field length of every
-                # posting; memoise it per (document, field) (and keep it for the side file)
-                lengths = _LengthMemo(writer.per_document_reader)
-                writer.per_document_reader = lengths
+            bulk = _BulkWriter(writer) if self.fast else None
+            add = bulk.add_document if bulk else writer.add_document
             try:
                 with _WordCache().activated() if self.fast else contextlib.nullcontext():
                     for scheme in schemes:
-                        writer.add_document(**document(scheme))
+                        add(**document(scheme))
                         facts.add(scheme)
                         count += 1
                         if on_document:
@@ -387,9 +514,12 @@ class SchemeIndex:
             except BaseException:
                 writer.cancel()
                 raise
-            writer.commit()
+            if bulk:
+                bulk.commit()
+            else:
+                writer.commit()
             with ix.reader() as reader:
-                facts.read_lengths(reader, lengths)
+                facts.read_lengths(reader, bulk.lengths if bulk else None)
             ix.close()
             facts.write(build_dir / FACTS_NAME)
             seconds = time.perf_counter() - started
@@ -443,7 +573,12 @@ class SchemeIndex:
         if self._ix is not None:
             self._ix.close()
         self._searcher = self._ix = self._facts = self._opened_dir = None
-        self._cache, self._terms, self._norm_cache, self._df = {}, {}, {}, {}
+        self._cache, self._terms, self._norm_cache, self._df, self._decoded, self._present = {}, {}, {}, {}, {}, {}
+
+    def drop_query_caches(self) -> None:
+        """Forget the postings read for past queries (the benchmark times a search from the index);
+        the opened index, its side file and the per-field length norms stay."""
+        self._cache, self._terms, self._df, self._decoded, self._present = {}, {}, {}, {}, {}
 
     def doc_count(self) -> int:
         return self._open().doc_count()
@@ -463,7 +598,7 @@ class SchemeIndex:
             reader = self._searcher.reader()
             docs: set[int] = set()
             for name in FIELD_WEIGHTS:
-                if (name, stem) not in reader:
+                if not self._has(name, stem):
                     continue
                 if self.fast:
                     docs.update(self._term(name, stem).docs)
@@ -524,17 +659,25 @@ class SchemeIndex:
         cached = self._cache.get(key)
         if cached is None:
             reader = self._searcher.reader()
-            if not all((name, stem) in reader for stem in stems):
+            if not all(self._has(name, stem) for stem in stems):
                 cached = _EMPTY
             elif not self.fast:
                 cached = self._whoosh_postings(name, stems)
             elif len(stems) == 1:
-                term = self._term(name, stems[0])
-                cached = _Postings(term.docs, term.scores())
+                cached = _TermPostings(self._term(name, stems[0]))
             else:
                 cached = self._phrase(name, stems)
             self._cache[key] = cached
         return cached
+
+    def _has(self, name: str, stem: str) -> bool:
+        """Whether the field holds the term (one look-up in Whoosh's term table per opened index:
+        a word recurs in many parts, phrases and synonyms of a query)."""
+        key = (name, stem)
+        found = self._present.get(key)
+        if found is None:
+            found = self._present[key] = key in self._searcher.reader()
+        return found
 
     def _whoosh_postings(self, name: str, stems: tuple[str, ...]) -> "_Postings":
         """The reference: Whoosh's Term / Phrase matchers and its BM25F scorer, posting by posting."""
@@ -560,7 +703,18 @@ class SchemeIndex:
 
     def _phrase(self, name: str, stems: tuple[str, ...]) -> "_PhrasePostings":
         terms = [self._term(name, stem) for stem in stems]
-        return _PhrasePostings(terms, self._searcher.reader().schema[name].format.decoder("positions"))
+        fmt = self._searcher.reader().schema[name].format
+        decoded = self._decoded.setdefault(type(fmt), {})
+        decode = fmt.decoder("positions")
+
+        def positions(value: bytes) -> frozenset[int]:
+            """Decoded once per distinct value: most postings hold one position, and the same
+            encoded lists recur across documents and terms."""
+            found = decoded.get(value)
+            if found is None:
+                found = decoded[value] = frozenset(decode(value))
+            return found
+        return _PhrasePostings(terms, positions)
 
     def _norms(self, name: str) -> list[float]:
         """Per docnum, the length part of BM25's denominator: K1 * ((1 - B) + B * fl / avgfl)."""
@@ -626,6 +780,25 @@ class _WithinCache:
 _EMPTY = _Postings([], [], frozenset())
 
 
+class _TermPostings(_Postings):
+    """A single word's postings; its scores are computed only for the documents a filtered
+    search keeps, unless all of them are asked."""
+
+    def __init__(self, term: "_Term"):
+        self._term, self.docs, self._docset = term, term.docs, None
+        self._within = _WithinCache()
+
+    @property
+    def scores(self) -> list[float]:
+        return self._term.scores()
+
+    def within(self, allowed) -> list[tuple[int, float]]:
+        found = self._within.get(allowed)
+        if found is None:
+            found = self._within.put(allowed, self._term.pairs_within(allowed))
+        return found
+
+
 class _PhrasePostings:
     """Documents where the words follow each other (Whoosh's Phrase with slop=1 requires
     consecutive positions), scored as the sum of the words' scores in Whoosh's tree order.
@@ -643,11 +816,15 @@ class _PhrasePostings:
     def _at(self, docnum: int) -> float | None:
         if docnum not in self._score:
             terms, decode = self._terms, self._decode
-            rows = [t.row(docnum) for t in terms]
+            rows = [t.rows[docnum] for t in terms]
+            # the positions where the phrase may start, narrowed word by word
             starts = terms[0].positions(rows[0], decode)
-            following = [t.positions(row, decode) for t, row in zip(terms[1:], rows[1:])]
-            found = any(all(start + i in positions for i, positions in enumerate(following, start=1))
-                        for start in starts)
+            for offset, (term, row) in enumerate(zip(terms[1:], rows[1:]), start=1):
+                following = term.positions(row, decode)
+                starts = [start for start in starts if start + offset in following]
+                if not starts:
+                    break
+            found = bool(starts)
             self._score[docnum] = _tree_sum([t.score_at(row) for t, row in zip(terms, rows)]) if found else None
         return self._score[docnum]
 
@@ -698,6 +875,14 @@ class _Term:
                             for docnum, tf in zip(self.docs, self.weights)]
         return self._scores
 
+    def pairs_within(self, allowed) -> list[tuple[int, float]]:
+        """(docnum, score) of the documents in ``allowed``, scored by the same expression."""
+        if self._scores is not None:
+            return [(d, s) for d, s in zip(self.docs, self._scores) if d in allowed]
+        idf, norms, k1 = self.idf, self.norms, self.k1
+        return [(docnum, idf * ((tf * (k1 + 1)) / (tf + norms[docnum])))
+                for docnum, tf in zip(self.docs, self.weights) if docnum in allowed]
+
     @property
     def rows(self) -> dict[int, int]:
         if self._rows is None:
@@ -708,7 +893,10 @@ class _Term:
         return self.rows[docnum]
 
     def score_at(self, row: int) -> float:
-        return self.scores()[row]
+        if self._scores is not None:
+            return self._scores[row]
+        tf = self.weights[row]
+        return self.idf * ((tf * (self.k1 + 1)) / (tf + self.norms[self.docs[row]]))
 
     def positions(self, row: int, decode) -> frozenset[int]:
         """Decoded once: a word is shared by many phrases (« numérique » …)."""
@@ -716,7 +904,7 @@ class _Term:
             self._positions = {}
         found = self._positions.get(row)
         if found is None:
-            found = self._positions[row] = frozenset(decode(self.values[row]))
+            found = self._positions[row] = decode(self.values[row])
         return found
 
 
@@ -726,12 +914,13 @@ def _read_postings(matcher) -> tuple[list[int], list[float], list]:
     docs: list[int] = []
     weights: list[float] = []
     values: list = []
-    if all(hasattr(matcher, attr) for attr in ("_read_ids", "_read_weights", "_read_values", "_next_block")):
+    if all(hasattr(matcher, attr) for attr in ("_read_data", "_read_weights", "_read_values", "_next_block")) \
+            and not matcher._byteids:
         while matcher.is_active():
-            matcher._read_ids()
+            matcher._read_data()
             matcher._read_weights()
             matcher._read_values()
-            docs.extend(matcher._ids)
+            docs.extend(accumulate(matcher._data[0]))   # the block's docnums are deltas (_read_ids)
             weights.extend(matcher._weights)
             values.extend(matcher._values)
             matcher._next_block()

@@ -50,14 +50,18 @@ def homes(tmp_path_factory):
 
 
 def postings(reader):
+    """Every term's postings, block by block with the block statistics, and its term info."""
     out = {}
     for name, text in reader.all_terms():
         m = reader.postings(name, text)
         rows = []
         while m.is_active():
-            rows.append((m.id(), m.weight(), m.value()))
+            rows.append((m.id(), m.weight(), m.value(), m.block_min_length(), m.block_max_length(),
+                         m.block_max_weight()))
             m.next()
-        out[(name, text)] = rows
+        info = reader.term_info(name, text)
+        out[(name, text)] = rows, (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(),
+                                   info.max_weight(), info.min_id(), info.max_id())
     return out
 
 
@@ -248,3 +252,42 @@ def test_phrases_are_checked_only_where_the_search_looks(homes):
     assert len(phrase._candidates) > len(phrase.docs) > 6   # both words, not always side by side
     assert within == [(d, s) for d, s in phrase.pairs if d in allowed]
     assert phrase.among(set(phrase._candidates[3:6])) == {d for d in phrase.docs if d in phrase._candidates[3:6]}
+
+
+def test_another_whoosh_version_falls_back_to_the_reference_path(homes, aidenum_home, monkeypatch, caplog):
+    import whoosh
+
+    from aidenum.matcher import index as index_module
+    assert SchemeIndex(homes[0]).fast
+    monkeypatch.setattr(whoosh, "__version__", (2, 7, 6))
+    with caplog.at_level("WARNING", logger="aidenum.matcher.index"):
+        index = SchemeIndex(homes[0])
+    assert not index.fast
+    assert "Whoosh 2.7.6 installé, chemins rapides vérifiés pour 2.7.5 seulement" in caplog.text
+
+    def internals(*args, **kwargs):
+        raise AssertionError("Whoosh internals used")
+    monkeypatch.setattr(index_module, "_read_postings", internals)
+    monkeypatch.setattr(index_module._WordCache, "word_values", internals)
+    monkeypatch.setattr(index_module, "_BulkWriter", internals)
+    parts = [QueryPart(("numeric",), 1.0), QueryPart(("inclusion", "numeric"), 1.0)]
+    assert index.search(parts, limit=100) == SchemeIndex(homes[1], fast=False).search(parts, limit=100)
+    fill_catalogue(aidenum_home)
+    matcher = Matcher(aidenum_home)
+    assert matcher.ensure_index().count == len(schemes())
+    assert matcher.search("conseiller numérique", today=TODAY)[0].scheme.id == "bdt:cnfs"
+
+
+def test_catalogue_selects_schemes_by_programme_in_sqlite(aidenum_home):
+    records = [Scheme.from_dict({"id": "at:1", "source": "at", "title": "A", "programmes": ["DETR", "Autre"]}),
+               Scheme.from_dict({"id": "at:2", "source": "at", "title": "B", "programmes": ["DETR 2027"]}),
+               Scheme.from_dict({"id": "dsil:3", "source": "dsil", "title": "C", "programmes": ["DSIL"]}),
+               Scheme.from_dict({"id": "at:4", "source": "at", "title": "D"}),
+               Scheme.from_dict({"id": "at:5", "source": "at", "title": "E", "programmes": ["DETR"]})]
+    fill_catalogue(aidenum_home, records)
+    with store.Catalogue(aidenum_home / store.DB_NAME) as cat:
+        cat.db.execute("UPDATE schemes SET data='{\"programmes\": [\"DETR\"' WHERE id='at:5'")  # truncated
+        assert [s.id for s in cat.all(programmes=("DETR", "DSIL"), without=("raw",))] == ["at:1", "dsil:3"]
+        assert [s.id for s in cat.all(programmes=("DSIL", "DETR"), family="at")] == ["at:1"]
+        assert [s.id for s in cat.all(programmes=("DSIL",), source="dsil")] == ["dsil:3"]
+        assert [s.id for s in cat.all(programmes=("FEDER",))] == []
