@@ -25,11 +25,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from aidenum.catalogue.formatting import amount_fr, percent_fr, range_fr
+from aidenum.catalogue.formatting import range_fr
 
 from .family import dispositif_of
-from .financing import (HUNDRED, FinancingPlan, FundingLine, Stated, build_plan, funder_of, kind_of, stated_for,
-                        stated_from, to_decimal)
+from .financing import (HUNDRED, FinancingPlan, FundingLine, Stated, build_plan, format_rate, funder_of, kind_of,
+                        stated_for, stated_from, to_decimal)
 
 DEFAULT_TOP = 3  # « the best two or three eligible schemes » of each action (issue 13)
 
@@ -58,7 +58,7 @@ class Option:
 
     @property
     def rate_range(self) -> str:
-        return range_fr(self.scheme.rate_min, self.scheme.rate_max, percent_fr)
+        return range_fr(self.scheme.rate_min, self.scheme.rate_max, lambda rate: format_rate(to_decimal(rate)))
 
     @property
     def ceiling(self) -> Decimal | None:
@@ -294,9 +294,7 @@ def applied_rate(line: FundingLine, budget: Decimal | None) -> Decimal | None:
     return line.amount * HUNDRED / budget
 
 
-def euros(value) -> str:
-    return amount_fr(value) if value is not None else ""
-
-
-def percent(value, decimals: int = 1) -> str:
-    return "" if value is None else percent_fr(Decimal(value).quantize(Decimal(1).scaleb(-decimals)))
+def observed_rate_text(observed: Observed) -> str:
+    """« 43,5 % (11 projet(s) comparable(s)) », to the tenth as matcher/similar.py writes it."""
+    return (f"{format_rate(observed.rate.quantize(Decimal('0.1')).normalize())} ({observed.count} projet(s) "
+            f"comparable(s))")

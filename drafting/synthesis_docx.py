@@ -15,7 +15,7 @@ from aidenum.catalogue.formatting import date_fr
 
 from .check import check_docx
 from .financing import format_eur, format_pct, format_rate
-from .synthesis import KIND_LABELS, Synthesis, applied_rate, basis_of, line_funder, percent
+from .synthesis import KIND_LABELS, Synthesis, applied_rate, basis_of, line_funder, observed_rate_text
 
 FONT = "Arial"
 BODY_PT, TABLE_PT, NOTE_PT = 10, 9, 8
@@ -108,8 +108,7 @@ def option_lines(option) -> tuple[str, str]:
         facts.append(f"plafond : {format_eur(option.ceiling)}")
     facts.append(f"date limite : {date_fr(option.deadline)}" if option.deadline else "sans date limite connue")
     if option.observed is not None and option.observed.rate is not None:
-        facts.append(f"taux observé : {percent(option.observed.rate)} ({option.observed.count} projet(s) "
-                     f"comparable(s))")
+        facts.append(f"taux observé : {observed_rate_text(option.observed)}")
     if option.kind != "grant":
         facts.append(KIND_LABELS[option.kind])
     return f"{option.rank}. {option.scheme.title} [{option.scheme.id}]", " ; ".join(facts)

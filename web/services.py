@@ -149,6 +149,21 @@ class Services:
         return (projects.search(action.text, applicant=plan.collectivite, top=top),
                 projects.evidence(action.text, applicant=plan.collectivite))
 
+    # -- synthesis of the plan (issue 13) ----------------------------------------------------------
+    def synthesis(self, plan, today: dt.date, top: int = 3):
+        """The plan's funding synthesis, from the same matches as the command (drafting/synthesis.py)."""
+        from aidenum.drafting.proposals import RateProposer
+        from aidenum.drafting.synthesis import add_credits, build_synthesis
+        with self.lock:
+            matcher = self.matcher()
+            matches = {a.id: matcher.match_action(plan.collectivite, a, top=top, today=today) for a in plan.actions}
+        proposer = RateProposer.open(self.home)
+        result = build_synthesis(plan, matches, top=top, today=today, proposer=proposer,
+                                 similar=proposer.similar if proposer else None)
+        with self.catalogue() as cat:
+            add_credits(result, cat.last_seen("at"))
+        return result
+
     # -- watch -----------------------------------------------------------------------------------
     def deadlines(self, plan, today: dt.date, top: int = 20):
         from aidenum.watch import calendar as ics
