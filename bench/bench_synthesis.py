@@ -59,7 +59,7 @@ def main() -> None:
     from aidenum.drafting.check import docx_text
     from aidenum.drafting.proposals import RateProposer
     from aidenum.drafting.render import Templates, render_draft
-    from aidenum.drafting.synthesis import build_synthesis
+    from aidenum.drafting.synthesis import build_synthesis, match_depth
     from aidenum.drafting.synthesis_docx import build_document
     from aidenum.drafting.synthesis_html import render_html
     from aidenum.drafting.synthesis_xlsx import workbook_bytes
@@ -98,7 +98,7 @@ def main() -> None:
         draft_s, bare_draft_s = median_seconds(drafts), median_seconds(bare_drafts)
 
         def compute(_run: int = 0):
-            matches = {a.id: matcher.match_action(plan.collectivite, a, top=3) for a in plan.actions}
+            matches = {a.id: matcher.match_action(plan.collectivite, a, top=match_depth(3)) for a in plan.actions}
             return build_synthesis(plan, matches, proposer=proposer, similar=proposer.similar if proposer else None)
 
         synthesis = compute()

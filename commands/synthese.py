@@ -114,13 +114,13 @@ def _synthesis(plan_path, top, rates, amounts, chef_de_file, derogation, today):
     from aidenum.catalogue import store
     from aidenum.catalogue.freshness import source_data_date
     from aidenum.drafting.proposals import RateProposer
-    from aidenum.drafting.synthesis import add_credits, build_synthesis
+    from aidenum.drafting.synthesis import add_credits, build_synthesis, match_depth
     from aidenum.matcher.plans import load_plan
 
     from .match import _matcher
     plan = load_plan(plan_path)
     matcher = _matcher()  # the index `aidenum match` uses, rebuilt the same way when the catalogue changed
-    matches = {action.id: matcher.match_action(plan.collectivite, action, top=top, today=today)
+    matches = {action.id: matcher.match_action(plan.collectivite, action, top=match_depth(top), today=today)
                for action in plan.actions}
     proposer = RateProposer.open(matcher.home)
     synthesis = build_synthesis(plan, matches, top=top, today=today, rates=rates, amounts=amounts,

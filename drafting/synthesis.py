@@ -6,7 +6,9 @@ The one place where the synthesis is computed; the renderers (``synthesis_docx``
 Rules:
 
 - the schemes listed for an action are the matcher's own matches (``aidenum match``: same
-  engine, same hard filters), so a scheme the collectivité may not use is never listed;
+  engine, same hard filters), so a scheme the collectivité may not use is never listed; a
+  national dispositif (DETR, DSIL, FEDER…) is listed once, at its best-ranked record, since a
+  project makes one request to it;
 - what the collectivité states wins: the action's ``financement`` in the plan, then the
   ``--taux``/``--montant`` options (which apply to every action where the funder they name is
   among the listed schemes). When it states something, the financing plan holds exactly the
@@ -32,6 +34,14 @@ from .financing import (HUNDRED, FinancingPlan, FundingLine, Stated, build_plan,
                         stated_for, stated_from, to_decimal)
 
 DEFAULT_TOP = 3  # « the best two or three eligible schemes » of each action (issue 13)
+# Matches asked of the matcher per scheme shown: room to skip a second record of a dispositif
+# already listed (the DSIL fact sheet and its Aides-territoires copy are one DSIL request).
+CANDIDATES_PER_OPTION = 3
+
+
+def match_depth(top: int) -> int:
+    """How many matches the callers ask the matcher for, to show ``top`` distinct schemes."""
+    return top * CANDIDATES_PER_OPTION
 
 KIND_LABELS = {"grant": "subvention", "loan": "prêt", None: "ingénierie"}
 ORIGIN_LABELS = {"stated": "demandé par la collectivité", "proposal": "proposition à confirmer",
@@ -201,7 +211,7 @@ def build_synthesis(plan, matches: dict[str, list], *, top: int = DEFAULT_TOP, t
     used_options: set[str] = set()
     rows = []
     for action in plan.actions:
-        options = _options(action, matches.get(action.id, [])[:top], plan.collectivite, similar)
+        options = _options(action, matches.get(action.id, []), top, plan.collectivite, similar)
         applying = [(raw, is_rate) for raw, is_rate, entry in options_given
                     if any(stated_for(o.scheme, [entry]) for o in options)]
         used_options.update(raw for raw, _ in applying)
@@ -217,17 +227,23 @@ def build_synthesis(plan, matches: dict[str, list], *, top: int = DEFAULT_TOP, t
     return Synthesis(plan.collectivite, today, rows, _funder_totals(rows), top, list(plan.warnings))
 
 
-def _options(action, matches: list, collectivite, similar) -> list[Option]:
-    evidence = similar.evidence(action.text, collectivite) if similar is not None and matches else {}
-    options = []
+def _options(action, matches: list, top: int, collectivite, similar) -> list[Option]:
+    distinct, seen = [], set()
     for match in matches:
+        key = dispositif_of(match.scheme) or match.scheme.id
+        if key not in seen and len(distinct) < top:
+            seen.add(key)
+            distinct.append(match)
+    evidence = similar.evidence(action.text, collectivite) if similar is not None and distinct else {}
+    options = []
+    for rank, match in enumerate(distinct, start=1):
         scheme = match.scheme
         found = evidence.get(dispositif_of(scheme) or "")
         observed = None
         if found is not None:
             rate = None if found.median_rate is None else to_decimal(found.median_rate, "taux observé")
             observed = Observed(rate, found.count, found.sentence)
-        options.append(Option(match.rank, scheme, funder_label(scheme), kind_of(scheme.aid_types), observed))
+        options.append(Option(rank, scheme, funder_label(scheme), kind_of(scheme.aid_types), observed))
     return options
 
 

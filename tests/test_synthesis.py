@@ -131,6 +131,28 @@ def test_engineering_and_loans_are_not_aid():
     assert a1.aid_total == 0 and result.funders == []
 
 
+def test_a_dispositif_is_listed_once_and_top_counts_distinct_schemes():
+    copy = dataclasses.replace(fact("dsil:53"), id="dsil:copie-at", title="Financer des projets - DSIL")
+    result = synthesis_of(found={"A1": matches(fact("dsil:53"), copy, detr(), fact("feder:feder-bzh-131"))}, top=2)
+    assert [o.scheme.id for o in result.rows[0].options] == ["dsil:53", "detr:22"]
+    assert [o.rank for o in result.rows[0].options] == [1, 2]
+
+
+def test_an_action_without_budget_is_left_to_complete(tmp_path):
+    plan = example_plan()
+    plan.action("A1").budget_ht = None
+    result = synthesis_of(plan)
+    a1 = result.rows[0]
+    assert a1.budget is None and a1.financing.grants[0].amount is None and result.missing_budgets == ["A1"]
+    assert result.budget_total == BUDGET_TOTAL - 185000 and result.aid_total == 0
+    write_xlsx(result, tmp_path / "s.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "s.xlsx")["Synthèse"]
+    assert sheet["C5"].value is None and "budget à compléter" in sheet["U5"].value
+    cells = [c.text for t in build_document(result).tables for r in t.rows for c in r.cells]
+    header = len(build_document(result).tables[0].columns)
+    assert cells[header + 1] == "à compléter"  # A1's budget cell: second row, second column
+
+
 # -- formats --------------------------------------------------------------------------------------
 
 class _Html(html.parser.HTMLParser):

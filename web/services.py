@@ -153,10 +153,11 @@ class Services:
     def synthesis(self, plan, today: dt.date, top: int = 3):
         """The plan's funding synthesis, from the same matches as the command (drafting/synthesis.py)."""
         from aidenum.drafting.proposals import RateProposer
-        from aidenum.drafting.synthesis import add_credits, build_synthesis
+        from aidenum.drafting.synthesis import add_credits, build_synthesis, match_depth
         with self.lock:
             matcher = self.matcher()
-            matches = {a.id: matcher.match_action(plan.collectivite, a, top=top, today=today) for a in plan.actions}
+            matches = {a.id: matcher.match_action(plan.collectivite, a, top=match_depth(top), today=today)
+                       for a in plan.actions}
         proposer = RateProposer.open(self.home)
         result = build_synthesis(plan, matches, top=top, today=today, proposer=proposer,
                                  similar=proposer.similar if proposer else None)
