@@ -128,7 +128,11 @@ def funding_lines(row) -> list[tuple[str, str]]:
         if line.kind == "loan":
             head += " — prêt"
         out.append((head, basis_of(line)))
-    return out or [("aucun financement sollicité", "aucun dispositif accessible retenu pour cette action")]
+    if out:
+        return out
+    if row.options:  # listed, but none carries money: engineering only
+        return [("aucun montant", "les dispositifs accessibles sont de l'ingénierie (accompagnement, sans montant)")]
+    return [("aucun financement sollicité", "aucun dispositif accessible à la collectivité pour cette action")]
 
 
 def self_financing_text(row) -> str:
