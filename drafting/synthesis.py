@@ -30,8 +30,8 @@ from decimal import Decimal
 from aidenum.catalogue.formatting import range_fr
 
 from .family import dispositif_of
-from .financing import (HUNDRED, FinancingPlan, FundingLine, Stated, build_plan, format_rate, funder_of, kind_of,
-                        stated_for, stated_from, to_decimal)
+from .financing import (HUNDRED, FinancingError, FinancingPlan, FundingLine, Stated, build_plan, format_rate, funder_of,
+                        kind_of, stated_for, stated_from, to_decimal)
 
 DEFAULT_TOP = 3  # « the best two or three eligible schemes » of each action (issue 13)
 # Matches asked of the matcher per scheme shown: room to skip a second record of a dispositif
@@ -220,7 +220,6 @@ def build_synthesis(plan, matches: dict[str, list], *, top: int = DEFAULT_TOP, t
         rows.append(_row(plan, action, options, stated, chef, exception, proposer))
     unused = [raw for raw, _, _ in options_given if raw not in used_options]
     if unused:
-        from .financing import FinancingError
         raise FinancingError(f"« {unused[0]} » : ce financeur ne figure parmi les dispositifs accessibles "
                              f"d'aucune action du plan (nommez un dispositif listé, par ex. DETR, DSIL, "
                              f"ou son identifiant)")

@@ -58,6 +58,7 @@ def workbook_bytes(synthesis: Synthesis) -> bytes:
 
 def _style_header(sheet, row: int, count: int) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
+    sheet.row_dimensions[row].height = 45  # three lines of wrapped header text
     for column in range(1, count + 1):
         cell = sheet.cell(row, column)
         cell.font = Font(bold=True)
@@ -250,5 +251,9 @@ def _funders_sheet(sheet, synthesis: Synthesis, last: int) -> None:
         chart.y_axis.title, chart.y_axis.number_format = "euros HT", '#,##0'
         chart.add_data(Reference(sheet, min_col=2, max_col=3, min_row=4, max_row=end), titles_from_data=True)
         chart.set_categories(Reference(sheet, min_col=1, min_row=FIRST, max_row=end))
-        chart.height, chart.width = max(7.5, 1.2 * (end - FIRST + 1) + 3), 24
-        sheet.add_chart(chart, f"F{FIRST}")
+        chart.x_axis.scaling.orientation = "maxMin"  # the first (largest) funder on top, as in the table
+        chart.height, chart.width = max(7.5, 1.0 * (end - FIRST + 1) + 3), 24
+        sheet.add_chart(chart, f"A{row + 7}")  # below the table: both print on one landscape page
+    sheet.page_setup.orientation, sheet.page_setup.paperSize = "landscape", sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = sheet.page_setup.fitToHeight = 1
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
