@@ -18,13 +18,13 @@ from .financing import format_eur, format_pct, format_rate
 from .synthesis import KIND_LABELS, Synthesis, applied_rate, basis_of, line_funder, observed_rate_text
 
 FONT = "Arial"
-BODY_PT, TABLE_PT, NOTE_PT = 10, 9, 8
+BODY_PT, TABLE_PT, NOTE_PT = 10, 8.5, 7.5  # a dense table: twelve actions on a few pages
 PAGE_W_CM, PAGE_H_CM = 29.7, 21.0  # A4 landscape
 MARGINS_CM = {"left": 2.5, "right": 2.0, "top": 2.5, "bottom": 2.0}
 # Text width 25.2 cm (29.7 - 2.5 - 2); columns sum to it. Sized on DejaVu Sans, LibreOffice's
-# fallback for Arial and wider than it: amount columns hold « 99 999 999,99 € » at 9 pt (3.0 cm
-# with the cell margins), the self-financing column the bold header « Autofinancement » (3.8 cm),
-# the action column « vidéoprotection ». Only the header row is bold: bold figures need more room.
+# fallback for Arial and wider than it, at 9 pt (the tables use 8.5): amount columns hold
+# « 99 999 999,99 € » (3.0 cm with the cell margins), the self-financing column the bold header
+# « Autofinancement » (3.8 cm), the action column « vidéoprotection ». Only the header row is bold.
 ACTION_COLUMNS = [("Action", 3.3), ("Budget HT", 3.0), ("Dispositifs accessibles (les mieux classés)", 6.4),
                   ("Financement sollicité", 5.7), ("Autofinancement", 3.8), ("Plafond des aides", 3.0)]
 FUNDER_COLUMNS = [("Financeur", 8.2), ("Montant sollicité", 3.4), ("Budget des actions concernées", 3.8),
@@ -102,7 +102,7 @@ def action_notes(synthesis: Synthesis) -> list[str]:
 # -- cells -----------------------------------------------------------------------------------------
 
 def option_lines(option) -> tuple[str, str]:
-    """(« 1. title [id] », « taux … ; plafond … ; date limite … ; taux observé … »)."""
+    """(« 1. title », « taux … ; plafond … ; date limite … ; taux observé … »); the ids are in the XLSX."""
     facts = [f"taux : {option.rate_range or 'non publié'}"]
     if option.ceiling is not None:
         facts.append(f"plafond : {format_eur(option.ceiling)}")
@@ -111,7 +111,7 @@ def option_lines(option) -> tuple[str, str]:
         facts.append(f"taux observé : {observed_rate_text(option.observed)}")
     if option.kind != "grant":
         facts.append(KIND_LABELS[option.kind])
-    return f"{option.rank}. {option.scheme.title} [{option.scheme.id}]", " ; ".join(facts)
+    return f"{option.rank}. {option.scheme.title}", " ; ".join(facts)
 
 
 def funding_lines(row) -> list[tuple[str, str]]:
