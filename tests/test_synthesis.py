@@ -322,11 +322,12 @@ def test_writes_every_format_and_never_lists_an_ineligible_scheme(catalogue, tmp
     excluded = {e.scheme.id for a in plan.actions for e in Matcher().exclusions(plan.collectivite, a)}
     assert "detr:01" in excluded  # the matcher finds it, its filters set it aside
     page = outputs[2].read_text(encoding="utf-8")
-    assert "detr:22" in page and "detr:01" not in page and "DETR Ain" not in page
+    assert "DETR Côtes-d" in page and "DETR Ain" not in page
     book = openpyxl.load_workbook(outputs[0])
-    assert not any("detr:01" in str(c.value) for row in book["Synthèse"].iter_rows() for c in row)
-    assert "detr:01" not in " ".join(c.text for t in docx.Document(str(outputs[1])).tables
-                                     for r in t.rows for c in r.cells)
+    cells = [str(c.value) for row in book["Synthèse"].iter_rows() for c in row]
+    assert any("[detr:22]" in c for c in cells) and not any("detr:01" in c or "DETR Ain" in c for c in cells)
+    words = " ".join(c.text for t in docx.Document(str(outputs[1])).tables for r in t.rows for c in r.cells)
+    assert "DETR Côtes-d" in words and "DETR Ain" not in words
 
 
 def test_format_option_and_default_name(catalogue, tmp_path, monkeypatch):
