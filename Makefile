@@ -27,6 +27,12 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui fonts-dejavu-core >/dev/null; \
 	fi
+# LibreOffice Calc recalculates the synthesis workbook in the tests (its formulas, after a rate is changed).
+	@if ! dpkg -s libreoffice-calc-nogui >/dev/null 2>&1; then \
+	  echo "Installation de LibreOffice Calc (Debian)…"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; \
+	fi
 # Chromium (Debian's) runs the browser tests of the web application through Playwright.
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  echo "Installation de Chromium (Debian)…"; \

@@ -27,6 +27,7 @@ from aidenum.commands import eval as eval_commands  # noqa: E402
 from aidenum.commands import common, french  # noqa: E402
 from aidenum.commands import plan as plan_commands  # noqa: E402
 from aidenum.commands import match as match_commands  # noqa: E402
+from aidenum.commands import synthese as synthese_commands  # noqa: E402
 from aidenum.commands import watch as watch_commands  # noqa: E402
 from aidenum.commands import web as web_commands  # noqa: E402
 from aidenum.commands import laureats as laureats_commands  # noqa: E402
@@ -46,6 +47,7 @@ def cli():
       aidenum match PLAN.yaml            dispositifs accessibles pour chaque action du plan
       aidenum laureats search TEXTE      projets financés comparables (DETR, DSIL…) près de chez vous
       aidenum draft PLAN.yaml --action A1 --scheme ID   rédiger le dossier de demande
+      aidenum synthese PLAN.yaml -o synthese.xlsx      financement de tout le plan (Excel, Word, HTML)
       aidenum digest PLAN.yaml           ce qui a changé pour votre plan depuis la dernière veille
       aidenum web                        l'application dans le navigateur (http://127.0.0.1:8000)
 
@@ -56,6 +58,7 @@ def cli():
 cli.add_command(catalogue_commands.catalogue)
 cli.add_command(crawl_commands.crawl)
 cli.add_command(draft_commands.draft)
+cli.add_command(synthese_commands.synthese)
 cli.add_command(eval_commands.eval_command)
 cli.add_command(plan_commands.plan)
 cli.add_command(laureats_commands.laureats)

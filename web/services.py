@@ -196,6 +196,22 @@ class Services:
             render_draft(plan, action, schemes, Path(folder) / f"{stem}.docx", **settings)
             return (Path(folder) / f"{stem}.docx").read_bytes(), f"{stem}.docx"
 
+    # -- synthesis of the plan (issue 13) ----------------------------------------------------------
+    def synthesis(self, plan, today: dt.date, top: int = 3):
+        """The plan's funding synthesis, from the same matches as the command (drafting/synthesis.py)."""
+        from aidenum.drafting.proposals import RateProposer
+        from aidenum.drafting.synthesis import add_credits, build_synthesis, match_depth
+        with self.lock:
+            matcher = self.matcher()
+            matches = {a.id: matcher.match_action(plan.collectivite, a, top=match_depth(top), today=today)
+                       for a in plan.actions}
+        similar = self._similar_projects()
+        proposer = RateProposer(similar) if similar is not None else None
+        result = build_synthesis(plan, matches, top=top, today=today, proposer=proposer, similar=similar)
+        with self.catalogue() as cat:
+            add_credits(result, cat.last_seen("at"))
+        return result
+
     # -- watch -----------------------------------------------------------------------------------
     def deadlines(self, plan, today: dt.date, top: int = 20):
         from aidenum.watch import calendar as ics

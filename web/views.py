@@ -397,12 +397,37 @@ def draft(plan_id: int, action_id: str):
 # -- synthesis -----------------------------------------------------------------------------------
 @pages.route("/plans/<int:plan_id>/synthese")
 def synthesis(plan_id: int):
+    from aidenum.drafting.synthesis_html import render_fragment
     stored = _stored(plan_id)
     plan = _services().plan(stored)
-    best = _services().plan_matches(plan, _today(), top=3)
-    total = sum(a.budget_ht or 0 for a in plan.actions)
-    return render_template("synthese.html", stored=stored, plan=plan, best=best, total=total,
-                           synthesis_available=False)
+    result = _synthesis_of(plan)
+    return render_template("synthese.html", stored=stored, plan=plan, total=result.budget_total,
+                           fragment=render_fragment(result))
+
+
+@pages.route("/plans/<int:plan_id>/synthese.<any(xlsx, docx):fmt>")
+def synthesis_download(plan_id: int, fmt: str):
+    stored = _stored(plan_id)
+    result = _synthesis_of(_services().plan(stored))
+    name = safe_filename("synthese", stored.name) + f".{fmt}"
+    if fmt == "xlsx":
+        from aidenum.drafting.synthesis_xlsx import workbook_bytes
+        return _attachment(workbook_bytes(result), name,
+                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    from aidenum.drafting.synthesis_docx import write_docx
+    with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
+        out = Path(folder) / name
+        write_docx(result, out)  # checked like every document handed to the user
+        data = out.read_bytes()
+    return _attachment(data, name, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def _synthesis_of(plan):
+    from aidenum.drafting.financing import FinancingError
+    try:
+        return _services().synthesis(plan, _today())
+    except FinancingError as error:  # a « financement » line of the plan the arithmetic refuses
+        fail(422, str(error))
 
 
 # -- deadlines -----------------------------------------------------------------------------------
