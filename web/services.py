@@ -212,6 +212,18 @@ class Services:
             add_credits(result, cat.last_seen("at"))
         return result
 
+    @staticmethod
+    def synthesis_file(result, fmt: str, name: str) -> bytes:
+        """The synthesis as the command writes it: XLSX with its formulas, or the checked DOCX."""
+        if fmt == "xlsx":
+            from aidenum.drafting.synthesis_xlsx import workbook_bytes
+            return workbook_bytes(result)
+        from aidenum.drafting.synthesis_docx import write_docx
+        with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
+            out = Path(folder) / name
+            write_docx(result, out)  # checked like every document handed to the user
+            return out.read_bytes()
+
     # -- watch -----------------------------------------------------------------------------------
     def deadlines(self, plan, today: dt.date, top: int = 20):
         from aidenum.watch import calendar as ics

@@ -410,16 +410,9 @@ def synthesis_download(plan_id: int, fmt: str):
     stored = _stored(plan_id)
     result = _synthesis_of(_services().plan(stored))
     name = safe_filename("synthese", stored.name) + f".{fmt}"
-    if fmt == "xlsx":
-        from aidenum.drafting.synthesis_xlsx import workbook_bytes
-        return _attachment(workbook_bytes(result), name,
-                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    from aidenum.drafting.synthesis_docx import write_docx
-    with tempfile.TemporaryDirectory(prefix="aidenum-web-") as folder:
-        out = Path(folder) / name
-        write_docx(result, out)  # checked like every document handed to the user
-        data = out.read_bytes()
-    return _attachment(data, name, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    kind = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
+            else "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return _attachment(_services().synthesis_file(result, fmt, name), name, kind)
 
 
 def _synthesis_of(plan):
