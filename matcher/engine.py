@@ -81,6 +81,9 @@ SHIPPED_LAUREATES_ENV = "AIDENUM_SHIPPED_LAUREATES"
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# two neighbouring words of at least three letters (a split compound, see ``_join_split_words``);
+# the lookahead lets « a b c » try « a b » and « b c »
+_PAIR_RE = re.compile(r"(?<![\w'’-])([^\W\d_]{3,})[ -]+(?=([^\W\d_]{3,})(?![\w'’-]))")
 
 
 @dataclass
@@ -261,6 +264,8 @@ class Matcher:
     # -- query -----------------------------------------------------------------------------------
     def build_query(self, text: str, title: str = "") -> list[_Part]:
         kind = self.mode
+        if kind == "full" and RANKING.joined_words:
+            text, title = self._join_split_words(text), self._join_split_words(title)
         stems = analyze(text, mode="query", kind=kind)
         title_stems = set(analyze(title, mode="query", kind=kind)) if title else set()
         surface = self._surface(text)
@@ -329,6 +334,22 @@ class Matcher:
         if common and len(common) < own:
             for key in common:
                 parts[key].meaningful = "never"
+
+    def _join_split_words(self, text: str) -> str:
+        """Split compounds as préfectures type them (« VIDEO PROTECTION », « video surveillance »):
+        two neighbouring words whose concatenation is a word of the indexed catalogue are written
+        as that word, so that it also brings its thesaurus synonyms (the catalogue, not a list,
+        says which compounds exist)."""
+        if not text:
+            return text
+
+        def joined(match: re.Match) -> str:
+            first, second = match.group(1), match.group(2)
+            stems = analyze(first + second, mode="query", kind=self.mode)
+            if len(stems) == 1 and self.index.doc_frequency(stems[0]):
+                return first      # the separator goes; the second word (looked ahead) stays
+            return match.group(0)
+        return _PAIR_RE.sub(joined, text)
 
     @staticmethod
     def _broad_domains(parts: dict, concepts) -> None:

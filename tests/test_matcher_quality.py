@@ -326,3 +326,14 @@ def test_a_home_without_funded_projects_loads_the_shipped_ones_once(build, monke
     assert m.similar is not None and m.ensure_laureates(notify=messages.append) is None and len(messages) == 2
     again = Matcher(m.home)
     assert again.ensure_laureates() is None and again.similar is not None
+
+
+def test_a_split_compound_reads_as_the_word_the_catalogue_uses(build):
+    """Préfectures type « VIDEO PROTECTION »: the catalogue's « vidéoprotection » is the word."""
+    video = Scheme.from_dict({**BASE, "id": "at:video", "title": "Financer la vidéoprotection",
+                              "description": "Caméras sur la voie publique."})
+    m = build([video, *filler(8)])
+    assert m._join_split_words("INSTALLATION VIDEO PROTECTION MAIRIE") == "INSTALLATION VIDEOPROTECTION MAIRIE"
+    assert m._join_split_words("salle des fêtes") == "salle des fêtes"   # « sallefêtes »: no such word
+    found = m.match_action(collectivite(), action("INSTALLATION VIDEO PROTECTION"), today=TODAY)
+    assert strong_ids(found)[:1] == ["at:video"]
