@@ -172,7 +172,7 @@ class Matcher:
             return None
         if notify:
             notify("Première utilisation : chargement des projets financés livrés (DGCL 2018, 2019, 2023) "
-                   f"dans {self.home}, une seule fois (environ 30 s)…")
+                   f"dans {self.home}, une seule fois (moins d'une minute)…")
         started = time.perf_counter()
         try:
             with laureates.LaureateStore(target) as projects:
