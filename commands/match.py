@@ -40,6 +40,7 @@ def _matcher():
     if result is not None:
         click.echo(f"Index mis à jour : {result.count} dispositifs indexés en {number_fr(result.seconds, 1, fixed=True)} s.",
                    err=True)
+    matcher.ensure_laureates(notify=lambda message: click.echo(message, err=True))
     return matcher
 
 

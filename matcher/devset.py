@@ -31,8 +31,8 @@ Where the queries come from (deterministic sample, ``SEED``):
 
 Relevant schemes of a query: the catalogue's records of the funding dispositif (the label in
 ``programmes``, or as a word of the title) that the beneficiary may apply to (``filters.check`` at
-the evaluation date). Split: ``reglage`` for odd département numbers (2A, 2B and overseas
-included), ``controle`` for even ones — rankings are only ever inspected on ``reglage``.
+the evaluation date). Split: ``reglage`` for odd département numbers (overseas by its three
+digits), ``controle`` for even ones (2A and 2B count as 2) — rankings are only ever inspected on ``reglage``.
 
 Evidence years: DGCL 2018 and 2019 are the years the laureate signal may learn from
 (``before_year=2023``); no 2018/2019 row is a query.

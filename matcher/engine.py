@@ -30,20 +30,23 @@ and its explanation says so.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import sqlite3
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aidenum.catalogue import store, territory
-from aidenum.catalogue.formatting import amount_fr, date_fr, percent_fr, range_fr
+from aidenum.catalogue.formatting import amount_fr, date_fr, number_fr, percent_fr, range_fr
 from aidenum.catalogue.model import Scheme
-from aidenum.catalogue.vocabularies import AID_TYPES
+from aidenum.catalogue.vocabularies import AID_TYPES, FINANCIAL_AID_TYPES
 
 from . import filters
 from .analysis import ELISIONS, analyze
 from .index import FIELD_LABELS, FIELD_WEIGHTS, BuildResult, QueryPart, SchemeIndex
-from .ranking import RANKING, action_natures, nature_factor
+from .ranking import RANKING, action_natures, evidence_applies, nature_factor
 
 # Domain words that every scheme and every action use: they may add to a score, never make a match.
 GENERIC_WORDS = """projet projets action actions collectivité collectivités commune communes communal communale
@@ -73,9 +76,14 @@ DESCRIPTION_ONLY_FACTOR = 0.3
 # otherwise outweigh the specific concept, even one found only in a description
 BROAD_FACTOR = 0.5
 SUBJECT_FIELDS = frozenset(("title", "themes", "programmes", "priorities", "keywords"))
+# « 0 » leaves a home without funded projects as it is (tests, measures of the lexical ranking alone)
+SHIPPED_LAUREATES_ENV = "AIDENUM_SHIPPED_LAUREATES"
 SEARCH_DEPTH = 200  # candidates scored per action before the relevance floor and the top-N cut
 
 _WORD_RE = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+# two neighbouring words of at least three letters (a split compound, see ``_join_split_words``);
+# the lookahead lets « a b c » try « a b » and « b c »
+_PAIR_RE = re.compile(r"(?<![\w'’-])([^\W\d_]{3,})[ -]+(?=([^\W\d_]{3,})(?![\w'’-]))")
 
 
 @dataclass
@@ -148,6 +156,36 @@ class Matcher:
             from .similar import SimilarProjects
             self._similar = SimilarProjects.open(self.home) or False
         return self._similar or None
+
+    def ensure_laureates(self, notify=None) -> int | None:
+        """Load the shipped funded projects (``data/laureates-dgcl.jsonl.gz``) into a home that has
+        none, once, so that the evidence signal works out of the box after a plain ``catalogue
+        import``; ``notify`` receives the French messages. Returns the number of projects loaded,
+        None when nothing was done (signal off, projects already there, no shipped file, home read-only)."""
+        from aidenum.catalogue import laureates
+        if self.mode != "full" or not RANKING.laureate_weight or os.environ.get(SHIPPED_LAUREATES_ENV) == "0" \
+                or self.similar is not None:
+            return None
+        shipped = laureates.SHIPPED_PATH
+        target = self.home / laureates.DB_NAME
+        if not shipped.is_file() or not store.is_writable(target):
+            return None
+        if notify:
+            notify("Première utilisation : chargement des projets financés livrés (DGCL 2018, 2019, 2023) "
+                   f"dans {self.home}, une seule fois (moins d'une minute)…")
+        started = time.perf_counter()
+        try:
+            with laureates.LaureateStore(target) as projects:
+                loaded = projects.import_file(shipped)
+        except (OSError, sqlite3.Error, laureates.LaureateError) as error:
+            if notify:
+                notify(f"projets financés non chargés ({error}) : correspondances sans ce signal")
+            return None
+        self._similar = None
+        if self.similar is not None and notify:   # builds the look-up index now, not during the first action
+            notify(f"{number_fr(loaded.imported)} projets financés chargés en "
+                   f"{number_fr(time.perf_counter() - started, 0)} s.")
+        return loaded.imported
 
     def _catalogue(self):
         return store.Catalogue(self.home / store.DB_NAME)
@@ -226,6 +264,8 @@ class Matcher:
     # -- query -----------------------------------------------------------------------------------
     def build_query(self, text: str, title: str = "") -> list[_Part]:
         kind = self.mode
+        if kind == "full" and RANKING.joined_words:
+            text, title = self._join_split_words(text), self._join_split_words(title)
         stems = analyze(text, mode="query", kind=kind)
         title_stems = set(analyze(title, mode="query", kind=kind)) if title else set()
         surface = self._surface(text)
@@ -294,6 +334,22 @@ class Matcher:
         if common and len(common) < own:
             for key in common:
                 parts[key].meaningful = "never"
+
+    def _join_split_words(self, text: str) -> str:
+        """Split compounds as préfectures type them (« VIDEO PROTECTION », « video surveillance »):
+        two neighbouring words whose concatenation is a word of the indexed catalogue are written
+        as that word, so that it also brings its thesaurus synonyms (the catalogue, not a list,
+        says which compounds exist)."""
+        if not text:
+            return text
+
+        def joined(match: re.Match) -> str:
+            first, second = match.group(1), match.group(2)
+            stems = analyze(first + second, mode="query", kind=self.mode)
+            if len(stems) == 1 and self.index.doc_frequency(stems[0]):
+                return first      # the separator goes; the second word (looked ahead) stays
+            return match.group(0)
+        return _PAIR_RE.sub(joined, text)
 
     @staticmethod
     def _broad_domains(parts: dict, concepts) -> None:
@@ -384,7 +440,9 @@ class Matcher:
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
         evidence = self._laureate_evidence(text, collectivite, ranked) if ranked else {}
         if evidence:
-            ranked = self._fuse(ranked, evidence)
+            ranked = self._fuse(ranked, evidence, natures)
+        if self.mode == "full" and (applicant is None or not applicant.territory):
+            ranked = self._one_per_dispositif(ranked)
         shown: list[tuple] = []
         start = 0
         while len(shown) < top and start < len(ranked):
@@ -408,6 +466,7 @@ class Matcher:
             if funded:
                 match.why.insert(1 if match.why else 0, funded[0].sentence[0].upper() + funded[0].sentence[1:])
             matches.append(match)
+        _drop_shared_sentences(matches)
         return matches
 
     def _laureate_evidence(self, text, collectivite, ranked) -> dict:
@@ -422,23 +481,48 @@ class Matcher:
         similar = self.similar
         return similar.evidence(text, collectivite, before_year=self.before_year) if similar else {}
 
-    def _fuse(self, ranked: list, evidence: dict) -> list:
+    def _fuse(self, ranked: list, evidence: dict, natures: frozenset = frozenset()) -> list:
         """Reciprocal-rank fusion of the lexical order and the order of the dispositifs that funded
-        comparable projects (see ``ranking.RankingConfig.laureate_weight``)."""
+        comparable projects (see ``ranking.RankingConfig.laureate_weight``). A scheme whose
+        destinations exclude every kind of spending the action names gets no vote: projects an
+        investment dotation funded say nothing about a post or an animation."""
         k, half = RANKING.laureate_rrf_k, RANKING.laureate_half
+        facts = self.index.facts
         # a dispositif's vote: by its rank among the dispositifs, scaled by how much evidence it has
         votes = {label: RANKING.laureate_weight * (e.weight / (e.weight + half)) / (k + rank)
                  for rank, (label, e) in enumerate(evidence.items(), start=1)}
         programmes, docnums = self.index.facts.programmes, self.index.facts.docnums
+        if RANKING.laureate_by_score:
+            # the lexical side by score relative to the best (a large lexical lead is kept), the
+            # evidence by the dispositif's rank and strength
+            votes = {label: RANKING.laureate_weight * (e.weight / (e.weight + half)) / rank
+                     for rank, (label, e) in enumerate(evidence.items(), start=1)}
+        best = max(ranked[0][0].score, 1e-9)
         fused = []
         for rank, pair in enumerate(ranked, start=1):
-            score = 1 / (k + rank)
-            found = [votes[label] for label in programmes[docnums[pair[0].id]] if label in votes]
-            if found:
+            score = pair[0].score / best if RANKING.laureate_by_score else 1 / (k + rank)
+            docnum = docnums[pair[0].id]
+            found = [votes[label] for label in programmes[docnum] if label in votes]
+            if found and evidence_applies(natures, facts.destinations[docnum]):
                 score += max(found)
             fused.append((-score, rank, pair))
         fused.sort(key=lambda item: item[:2])
         return [pair for _, _, pair in fused]
+
+    def _one_per_dispositif(self, ranked: list) -> list:
+        """Without a territory, one record per territorial dispositif (the best placed DETR of a
+        département stands for the hundred others, which would fill the top 10 with one answer)."""
+        programmes, docnums = self.index.facts.programmes, self.index.facts.docnums
+        seen: set[tuple] = set()
+        kept = []
+        for hit, perimeter in ranked:
+            key = tuple(programmes[docnums[hit.id]])
+            if key and perimeter and perimeter != "FR":
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append((hit, perimeter))
+        return kept
 
     def _depth(self, perimeter: str) -> int:
         try:
@@ -550,6 +634,21 @@ def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:
     return out
 
 
+# below this many results a sentence shared by all of them may still be what the user needs
+SHARED_SENTENCE_MIN_RESULTS = 3
+
+
+def _drop_shared_sentences(matches: list[Match]) -> None:
+    """A sentence written under every result (« Pas de date limite connue », a perimeter they all
+    share) tells the results apart no better than silence: keep explanations specific."""
+    if len(matches) < SHARED_SENTENCE_MIN_RESULTS:
+        return
+    shared = set.intersection(*(set(match.why) for match in matches))
+    if shared:
+        for match in matches:
+            match.why = [sentence for sentence in match.why if sentence not in shared]
+
+
 def _weak_sentence(parts, hit) -> str:
     """A match on general words only (below the relevance floor): say which ones."""
     words = [p.label for p in parts if p.kind == "mot" and all(s in hit.matched for s in p.query.stems)][:4]
@@ -557,6 +656,7 @@ def _weak_sentence(parts, hit) -> str:
     return f"Rapprochement faible : seulement {shown} en commun avec l'action"
 
 
+_DESTINATION_LABELS = {"investment": "l'investissement", "supply": "le fonctionnement"}
 _NATURE_LABELS = {"investissement": "des travaux, équipements ou acquisitions",
                   "fonctionnement": "des dépenses de fonctionnement (postes, animation)", "etude": "une étude"}
 
@@ -565,6 +665,9 @@ def _nature_sentence(natures, scheme: Scheme) -> str:
     """Why the kind of spending weakened this match (only under the matches concerned)."""
     offer = ", ".join(AID_TYPES.get(t, t).lower() for t in scheme.aid_types)
     kinds = " ou ".join(_NATURE_LABELS[n] for n in sorted(natures))
+    if FINANCIAL_AID_TYPES.intersection(scheme.aid_types) and scheme.destinations:
+        paid = " et ".join(_DESTINATION_LABELS.get(d, d) for d in scheme.destinations)
+        return f"Finance {paid}, alors que l'action porte sur {kinds}"
     if offer:
         return f"Aide de type {offer} : appui moins direct pour {kinds}"
     return f"Dépenses financées différentes de celles de l'action ({kinds})"

@@ -35,6 +35,9 @@ def aidenum_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "aidenum-home"
     home.mkdir()
     monkeypatch.setenv("AIDENUM_HOME", str(home))
+    # loading the 77,000 shipped funded projects costs ~30 s per home: the tests that need
+    # funded projects load their own (engine.Matcher.ensure_laureates)
+    monkeypatch.setenv("AIDENUM_SHIPPED_LAUREATES", "0")
     return home
 
 

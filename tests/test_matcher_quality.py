@@ -2,6 +2,8 @@
 « domain » links below specific ones, and explanations that say which is which."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from aidenum.catalogue.model import Scheme
@@ -192,3 +194,146 @@ def test_a_listed_priority_is_subject_evidence_and_an_engineering_offer_weighs_l
     assert advice.why[1] == ("Aide de type ingénierie technique : appui moins direct pour des travaux, "
                              "équipements ou acquisitions")
     assert not any(w.startswith("Aide de type") for w in detr.why)
+
+
+# -- funded-projects evidence (matcher/similar.py), fused by rank --------------------------------
+class _Evidence:
+    """What ``SimilarProjects.evidence`` gives the engine: a weight and a sentence per dispositif."""
+
+    def __init__(self, votes: dict[str, float]):
+        from aidenum.matcher.similar import DispositifEvidence
+        self.votes = {label: DispositifEvidence(label, 12, None, None, None, None, None, None, "FR", "en France",
+                                                [2019], f"12 projets comparables financés par la {label}",
+                                                weight=weight) for label, weight in votes.items()}
+
+    def evidence(self, text, applicant=None, before_year=None):
+        return self.votes
+
+
+def dotation_record(dispositif: str, destinations=("investment",)) -> Scheme:
+    return Scheme.from_dict({**BASE, "id": f"{dispositif.lower()}:22", "title": f"{dispositif} Côtes-d'Armor",
+                             "programmes": [dispositif], "aid_types": ["grant"], "destinations": list(destinations),
+                             "perimeter": "DEP:22",
+                             "description": "Subvention de l'État aux investissements des communes : équipements "
+                                            "publics, bâtiments, matériel numérique."})
+
+
+def posts() -> Scheme:
+    return Scheme.from_dict({**BASE, "id": "at:postes", "title": "Financer des postes de médiateurs numériques",
+                             "aid_types": ["grant"], "destinations": ["supply"],
+                             "description": "Médiateur numérique : cofinancement du poste, matériel numérique."})
+
+
+@pytest.fixture
+def with_evidence(build, monkeypatch):
+    from aidenum.matcher import engine
+    monkeypatch.setattr(engine, "RANKING", dataclasses.replace(engine.RANKING, laureate_weight=1.0))
+
+    def build_(records, votes):
+        m = build(records)
+        m._similar = _Evidence(votes)
+        return m
+    return build_
+
+
+def test_projects_an_investment_dotation_funded_lift_it_for_an_investment_action(with_evidence):
+    records = [dotation_record("DETR"), posts(), *filler(8, "numérique")]
+    m = with_evidence(records, {})
+    plain = ids(m.match_action(collectivite(), action("Achat de matériel numérique pour la mairie"), today=TODAY))
+    m = with_evidence(records, {"DETR": 1000.0})
+    lifted = m.match_action(collectivite(), action("Achat de matériel numérique pour la mairie"), today=TODAY)
+    assert plain.index("detr:22") > ids(lifted).index("detr:22") == 0
+    assert "12 projets comparables financés par la DETR" in lifted[0].why
+
+
+def test_an_investment_dotation_gets_no_vote_for_a_post(with_evidence):
+    """The CnFS case of the real set: DGCL projects say nothing about recruiting a mediator."""
+    records = [dotation_record("DETR"), posts(), *filler(8, "numérique")]
+    m = with_evidence(records, {"DETR": 1000.0})
+    results = m.match_action(collectivite(), action("Recrutement d'un médiateur numérique"), today=TODAY)
+    assert ids(results)[0] == "at:postes"
+
+
+def test_a_dispositif_vote_grows_with_its_evidence(with_evidence):
+    """Continuous in the evidence weight: a few loosely similar projects weigh less than many close ones."""
+    from aidenum.matcher import engine
+    half = engine.RANKING.laureate_half
+    records = [dotation_record("DETR"), dotation_record("DSIL"), *filler(4)]
+    m = with_evidence(records, {"DETR": half / 4, "DSIL": half * 4})
+    ranked = m._fuse([(type("Hit", (), {"id": sid, "score": 1.0})(), "DEP:22") for sid in ("detr:22", "dsil:22")],
+                     m.similar.evidence(""))
+    assert [hit.id for hit, _ in ranked] == ["dsil:22", "detr:22"]
+
+
+def test_evidence_applies_follows_the_destinations():
+    from aidenum.matcher.ranking import INVESTMENT, RUNNING, STUDY, evidence_applies
+    assert evidence_applies(frozenset({INVESTMENT}), ["investment"])
+    assert not evidence_applies(frozenset({RUNNING}), ["investment"])
+    assert evidence_applies(frozenset({RUNNING, INVESTMENT}), ["investment"])
+    assert evidence_applies(frozenset({STUDY}), ["investment"])
+    assert evidence_applies(frozenset(), ["investment"]) and evidence_applies(frozenset({RUNNING}), [])
+
+
+# -- contracts (DESIGN.md) -----------------------------------------------------------------------
+def test_a_type_only_collectivite_sees_one_record_per_territorial_dispositif(build):
+    """No territory: the hundred DETR records of the départements would fill the top 10 with one answer."""
+    records = [Scheme.from_dict({**BASE, "id": f"detr:{dep}", "title": f"DETR {dep} — vidéoprotection",
+                                 "programmes": ["DETR"], "perimeter": f"DEP:{dep}", "aid_types": ["grant"],
+                                 "description": "Vidéoprotection des communes rurales."})
+               for dep in ("01", "22", "35", "56", "29")]
+    records.append(Scheme.from_dict({**BASE, "id": "at:video", "title": "Vidéoprotection des espaces publics",
+                                     "description": "Caméras de vidéoprotection."}))
+    m = build([*records, *filler(6)])
+    anywhere = collectivite(code=None, territory=None, departement=None, region=None, nom="Une commune")
+    found = ids(m.match_action(anywhere, action("Installer la vidéoprotection"), today=TODAY))
+    assert sum(sid.startswith("detr:") for sid in found) == 1 and "at:video" in found
+    located = ids(m.match_action(collectivite(), action("Installer la vidéoprotection"), today=TODAY))
+    assert [sid for sid in located if sid.startswith("detr:")] == ["detr:22"]
+
+
+def test_no_explanation_sentence_is_repeated_under_every_result(build):
+    records = [wifi(), dotation_record("DETR"), dotation_record("DSIL"), posts(), *filler(6, "numérique wifi")]
+    m = build(records)
+    results = m.match_action(collectivite(), action("Installer un wifi public numérique"), today=TODAY)
+    assert len(results) >= 4
+    sentences = [set(match.why) for match in results]
+    assert not set.intersection(*sentences)
+    assert all(len(sentence) <= 300 for match in results for sentence in match.why)
+
+
+def test_a_home_without_funded_projects_loads_the_shipped_ones_once(build, monkeypatch, tmp_path):
+    """Out of the box (held-out runs: catalogue import then match in a fresh home)."""
+    import gzip
+
+    from aidenum.catalogue import laureates
+    from aidenum.matcher import engine
+    shipped = laureates.SHIPPED_PATH
+    small = tmp_path / "laureates-dgcl.jsonl.gz"
+    with gzip.open(shipped, "rt", encoding="utf-8") as source, gzip.open(small, "wt", encoding="utf-8") as out:
+        for number, line in enumerate(source):
+            if number > 400:
+                break
+            out.write(line)
+    monkeypatch.setattr(laureates, "SHIPPED_PATH", small)
+    monkeypatch.setattr(engine, "RANKING", dataclasses.replace(engine.RANKING, laureate_weight=1.0))
+    m = build([dotation_record("DETR"), *filler(4)])
+    monkeypatch.setenv(engine.SHIPPED_LAUREATES_ENV, "0")
+    assert m.ensure_laureates() is None and m.similar is None
+    monkeypatch.delenv(engine.SHIPPED_LAUREATES_ENV)
+    messages = []
+    assert m.ensure_laureates(notify=messages.append) == 400
+    assert messages[0].startswith("Première utilisation : chargement des projets financés livrés")
+    assert m.similar is not None and m.ensure_laureates(notify=messages.append) is None and len(messages) == 2
+    again = Matcher(m.home)
+    assert again.ensure_laureates() is None and again.similar is not None
+
+
+def test_a_split_compound_reads_as_the_word_the_catalogue_uses(build):
+    """Préfectures type « VIDEO PROTECTION »: the catalogue's « vidéoprotection » is the word."""
+    video = Scheme.from_dict({**BASE, "id": "at:video", "title": "Financer la vidéoprotection",
+                              "description": "Caméras sur la voie publique."})
+    m = build([video, *filler(8)])
+    assert m._join_split_words("INSTALLATION VIDEO PROTECTION MAIRIE") == "INSTALLATION VIDEOPROTECTION MAIRIE"
+    assert m._join_split_words("salle des fêtes") == "salle des fêtes"   # « sallefêtes »: no such word
+    found = m.match_action(collectivite(), action("INSTALLATION VIDEO PROTECTION"), today=TODAY)
+    assert strong_ids(found)[:1] == ["at:video"]
