@@ -160,6 +160,8 @@ def _page(document, synthesis: Synthesis) -> None:
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
+
+    from .word import append_field  # python-docx is imported only when a document is written
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = Cm(PAGE_W_CM), Cm(PAGE_H_CM)
@@ -169,28 +171,11 @@ def _page(document, synthesis: Synthesis) -> None:
     footer = section.footer.paragraphs[0]
     footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
     footer.add_run(f"{synthesis.collectivite.nom} — synthèse du plan de financement — page ")
-    _field(footer.add_run(), "PAGE")
+    append_field(footer.add_run(), "PAGE")
     footer.add_run(" / ")
-    _field(footer.add_run(), "NUMPAGES")
+    append_field(footer.add_run(), "NUMPAGES")
     for run in footer.runs:
         run.font.size = Pt(NOTE_PT)
-
-
-def _field(run, code: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    for kind, text in (("begin", None), (None, code), ("separate", None), (None, "1"), ("end", None)):
-        if kind:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        elif text == code:
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = f" {code} "
-        else:
-            element = OxmlElement("w:t")
-            element.text = text
-        run._r.append(element)
 
 
 def _styles(document) -> None:

@@ -26,6 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from aidenum.drafting.render import french_spacing
+from aidenum.drafting.word import append_field
 
 HERE = Path(__file__).resolve().parent
 FONT = "Arial"
@@ -64,22 +65,6 @@ def _border(paragraph, color: str = "C00000") -> None:
     ppr.append(borders)
 
 
-def _field(run, code: str) -> None:
-    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice compute when laying out."""
-    for kind, text in (("begin", None), (None, code), ("separate", None), (None, "1"), ("end", None)):
-        if kind:
-            node = OxmlElement("w:fldChar")
-            node.set(qn("w:fldCharType"), kind)
-        elif text == code:
-            node = OxmlElement("w:instrText")
-            node.set(qn("xml:space"), "preserve")
-            node.text = f" {code} "
-        else:
-            node = OxmlElement("w:t")
-            node.text = text
-        run._r.append(node)
-
-
 class Builder:
     def __init__(self, title: str):
         self.doc = docx.Document()
@@ -110,9 +95,9 @@ class Builder:
         footer = section.footer.paragraphs[0]
         footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
         footer.add_run("{{ collectivite }} — action {{ action_id }} — projet de dossier {{ famille_courte }} — page ")
-        _field(footer.add_run(), "PAGE")
+        append_field(footer.add_run(), "PAGE")
         footer.add_run(" / ")
-        _field(footer.add_run(), "NUMPAGES")
+        append_field(footer.add_run(), "NUMPAGES")
         for run in footer.runs:
             run.font.size = Pt(8)
 
