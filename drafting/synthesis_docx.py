@@ -179,29 +179,8 @@ def _page(document, synthesis: Synthesis) -> None:
 
 
 def _styles(document) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Pt, RGBColor
-    styles = document.styles
-    rpr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        rpr.append(lang)
-    lang.set(qn("w:val"), "fr-FR")
-    normal = styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    normal.paragraph_format.space_after = Pt(4)
-    normal.paragraph_format.widow_control = True
-    for name, size in (("Title", 18), ("Heading 1", 13)):
-        style = styles[name]
-        style.font.name, style.font.size = FONT, Pt(size)
-        style.font.color.rgb = RGBColor(0x1F, 0x3A, 0x68)
-        style.paragraph_format.keep_with_next = True
-        style.paragraph_format.space_before = Pt(0 if name == "Title" else 10)
-        style.paragraph_format.space_after = Pt(4)
-    styles["List Bullet"].font.name = FONT
+    from .word import house_styles
+    house_styles(document, FONT, BODY_PT, {"Title": (18, 0), "Heading 1": (13, 10)})
 
 
 def _para(document, text: str, italic: bool = False, style: str | None = None, size: float | None = None):

@@ -26,7 +26,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from aidenum.drafting.render import french_spacing
-from aidenum.drafting.word import append_field
+from aidenum.drafting.word import append_field, house_styles
 
 HERE = Path(__file__).resolve().parent
 FONT = "Arial"
@@ -102,27 +102,7 @@ class Builder:
             run.font.size = Pt(8)
 
     def _styles(self) -> None:
-        styles = self.doc.styles
-        rpr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-        lang = rpr.find(qn("w:lang"))
-        if lang is None:
-            lang = OxmlElement("w:lang")
-            rpr.append(lang)
-        lang.set(qn("w:val"), "fr-FR")
-        normal = styles["Normal"]
-        normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
-        normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-        normal.paragraph_format.space_after = Pt(4)
-        normal.paragraph_format.widow_control = True
-        for name, size in (("Title", 18), ("Heading 1", 14), ("Heading 2", 11.5)):
-            style = styles[name]
-            style.font.name, style.font.size = FONT, Pt(size)
-            style.font.color.rgb = RGBColor(0x1F, 0x3A, 0x68)
-            style.paragraph_format.keep_with_next = True
-            style.paragraph_format.space_before = Pt(12 if name != "Heading 2" else 8)
-            style.paragraph_format.space_after = Pt(4)
-        styles["Title"].paragraph_format.space_before = Pt(0)
-        styles["List Bullet"].font.name = FONT
+        house_styles(self.doc, FONT, BODY_PT, {"Title": (18, 0), "Heading 1": (14, 12), "Heading 2": (11.5, 8)})
 
     def section(self, title: str, new_page: bool = False) -> None:
         """A numbered part; ``new_page`` for what is signed or sent on its own."""
