@@ -127,7 +127,7 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     for warning in plan.warnings:
         click.echo(f"Attention : {warning}", err=True)
     matcher = _matcher()
-    similar = _similar_projects()
+    similar = matcher.similar  # the matcher's own look-up: one connection, one vocabulary read
     sections = []
     for action in plan.actions:
         matches = matcher.match_action(plan.collectivite, action, top=top, include_closed=include_closed,
@@ -139,12 +139,6 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
     title = f"Financements du plan numérique — {plan.collectivite.nom}"
     coverage = _coverage(plan.collectivite, today) if fmt in ("texte", "html") else None  # JSON, CSV: no block
     _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions", coverage=coverage), output)
-
-
-def _similar_projects():
-    """The funded-projects look-up, or None when no laureates are loaded (issue 11)."""
-    from aidenum.matcher.similar import SimilarProjects
-    return SimilarProjects.open()
 
 
 def _add_similar(section, similar, collectivite, action, top: int = 5) -> None:
