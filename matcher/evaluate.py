@@ -20,6 +20,11 @@ Unlabelled schemes count as 0. Metrics per action, averaged over actions (macro)
 
 - nDCG@k with gain 2^grade - 1 and discount log2(rank + 1); the ideal ranking uses every label
   of the action, so a relevant scheme the matcher never returns lowers the score;
+- a labelled scheme the collectivité may not use at the gold's ``today`` (closed since the label
+  was written, outside its territory: ``violations`` below) counts as grade 0, as the grades say
+  (0 = « non pertinent ou non accessible »): a matcher that rightly leaves it out loses nothing.
+  An action left with no accessible relevant scheme is not scored (``ModeReport.unscorable``),
+  as the real set drops a project whose dispositif is no longer in reach;
 - recall@k: share of the schemes graded ≥ 1 found in the top k;
 - MRR: 1 / rank of the first scheme graded ≥ 1 (0 if none in the top k);
 - the same figures per split: profiles marked ``split: heldout`` are never looked at while
@@ -200,6 +205,7 @@ class ActionResult:
 class ModeReport:
     mode: str
     results: list[ActionResult]
+    unscorable: list[tuple[str, str]] = field(default_factory=list)  # (profile, action): no accessible label
 
     def summary(self, profile: str | None = None, split: str | None = None) -> dict[str, float]:
         rows = [r for r in self.results if (profile is None or r.profile == profile)
@@ -217,9 +223,13 @@ class ModeReport:
 def evaluate(gold: Gold, matcher, catalogue_get: Callable[[str], Any], referential, top: int = 10,
              mode: str = "full") -> ModeReport:
     """Run ``matcher.match_action`` on every gold action; hard filters checked with the catalogue."""
-    results = []
+    results, unscorable = [], []
     for profile in gold.profiles:
         for item in profile.actions:
+            labels = accessible_labels(item.labels, profile.collectivite, gold.today, catalogue_get, referential)
+            if not any(g >= RELEVANT for g in labels.values()):
+                unscorable.append((profile.id, item.action.id))
+                continue
             matches = matcher.match_action(profile.collectivite, item.action, top=top, today=gold.today)
             ranked = [m.scheme.id for m in matches][:top]
             broken = []
@@ -228,13 +238,22 @@ def evaluate(gold: Gold, matcher, catalogue_get: Callable[[str], Any], referenti
                 reasons = violations(scheme, profile.collectivite, gold.today, referential)
                 if reasons:
                     broken.append((scheme.id, reasons))
-            missing = [s for s, g in item.labels.items() if g >= RELEVANT and s not in ranked]
+            missing = [s for s, g in labels.items() if g >= RELEVANT and s not in ranked]
             results.append(ActionResult(profile.id, item.action.id, ranked,
-                                        ndcg_at_k(ranked, item.labels, top),
-                                        recall_at_k(ranked, item.labels, top),
-                                        reciprocal_rank(ranked, item.labels, top), broken, missing,
+                                        ndcg_at_k(ranked, labels, top),
+                                        recall_at_k(ranked, labels, top),
+                                        reciprocal_rank(ranked, labels, top), broken, missing,
                                         profile.split))
-    return ModeReport(mode, results)
+    return ModeReport(mode, results, unscorable)
+
+
+def accessible_labels(labels: dict[str, int], collectivite, today: dt.date, catalogue_get, referential) -> dict[str, int]:
+    """The action's grades with 0 for the schemes ``collectivite`` may not use at ``today``."""
+    out = {}
+    for scheme_id, grade in labels.items():
+        scheme = catalogue_get(scheme_id) if grade else None
+        out[scheme_id] = 0 if scheme is not None and violations(scheme, collectivite, today, referential) else grade
+    return out
 
 
 def unknown_labels(gold: Gold, known_ids: set[str]) -> list[str]:
@@ -247,7 +266,9 @@ def ratio(full: float, naive: float) -> float | None:
 
 def report_json(gold: Gold, reports: list[ModeReport], top: int) -> str:
     by_mode = {r.mode: r for r in reports}
-    payload: dict[str, Any] = {"gold": gold.source, "today": gold.today.isoformat(), "top": top, "modes": {}}
+    payload: dict[str, Any] = {"gold": gold.source, "today": gold.today.isoformat(), "top": top, "modes": {},
+                               "unscorable": [{"profile": p, "id": a} for p, a in
+                                              (reports[0].unscorable if reports else [])]}
     for report in reports:
         payload["modes"][report.mode] = {
             "summary": report.summary(),
@@ -268,7 +289,12 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
     names = {"full": "aidenum (complet)", "naive": "référence naïve"}
     lines = [f"Évaluation sur {gold.source} : {len(gold.profiles)} profils, "
              f"{sum(len(p.actions) for p in gold.profiles)} actions, échéances jugées au "
-             f"{date_fr(gold.today)}", ""]
+             f"{date_fr(gold.today)}"]
+    unscorable = reports[0].unscorable if reports else []
+    if unscorable:
+        lines.append(f"{len(unscorable)} action(s) écartée(s) : plus aucun dispositif noté pertinent n'est "
+                     "accessible à cette date (" + ", ".join(f"{p}/{a}" for p, a in unscorable[:6]) + ")")
+    lines.append("")
     header = f"{'':22} {'nDCG@' + str(top):>9} {'rappel@' + str(top):>10} {'MRR':>7} {'violations':>16}"
     lines.append(header)
     for report in reports:
@@ -287,7 +313,7 @@ def report_table(gold: Gold, reports: list[ModeReport], top: int) -> str:
     if len(splits) > 1:
         lines += ["", "Par partie du jeu :"]
         for name in splits:
-            count = sum(len(p.actions) for p in gold.profiles if p.split == name)
+            count = reports[0].summary(split=name)["actions"] if reports else 0
             for report in reports:
                 s = report.summary(split=name)
                 lines.append(f"{(SPLIT_LABELS[name] + f' ({count} actions)')[:44]:44} "

@@ -176,6 +176,28 @@ def test_evaluate_scores_each_action_and_flags_violations(tmp_path, referential)
     assert isinstance(gold, Gold)
 
 
+def test_labels_the_collectivite_can_no_longer_use_count_as_not_relevant(tmp_path, referential):
+    path = tmp_path / "gold.yaml"
+    path.write_text(GOLD_HEAD + """    actions:
+      - id: R1
+        titre: SIG communal
+        labels: {"at:sig": [2, "SIG"], "at:closed": [2, "appel clos depuis"]}
+      - id: R2
+        titre: Conseiller numérique
+        labels: {"at:closed": [2, "appel clos depuis"]}
+""", encoding="utf-8")
+    gold = load_gold(path, referential=referential)
+    sig, closed = _scheme(id="at:sig"), _scheme(id="at:closed", deadline="2025-05-14")
+    catalogue = {s.id: s for s in (sig, closed)}
+    matcher = _StubMatcher({"R1": [sig], "R2": []})
+    report = evaluate(gold, matcher, catalogue.get, referential, top=10)
+    assert matcher.calls == [("R1", TODAY)]
+    assert [(r.action_id, r.ndcg, r.missing) for r in report.results] == [("R1", 1.0, [])]
+    assert report.unscorable == [("ruffec", "R2")]
+    assert "1 action(s) écartée(s)" in report_table(gold, [report], 10)
+    assert json.loads(report_json(gold, [report], 10))["unscorable"] == [{"profile": "ruffec", "id": "R2"}]
+
+
 # -- aidenum eval end to end -------------------------------------------------------------------
 TINY_SCHEMES = [
     {"id": "bdt:cnfs", "source": "bdt", "title": "Conseiller numérique France Services",
