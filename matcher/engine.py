@@ -14,7 +14,7 @@ field with the field's weight (see ``index.FIELD_WEIGHTS``) and the scores add u
 
 Relevance floor: a scheme is listed only if it shares at least one *meaningful* concept with
 the action — a word or a synonym that is neither generic, nor an intention, nor a number, nor
-a title word that is no thesaurus concept and that at least ``COMMON_SHARE`` of the indexed
+a title word that is no thesaurus concept and that at least ``RANKING.common_share`` of the indexed
 schemes use (document-frequency guard, measured on the catalogue actually indexed).
 
 Broad links: when the action names a specific concept (« wifi public », « SIG »), a scheme that
@@ -45,7 +45,7 @@ from aidenum.catalogue.vocabularies import AID_TYPES, FINANCIAL_AID_TYPES
 
 from . import filters
 from .analysis import ELISIONS, analyze
-from .index import FIELD_LABELS, FIELD_WEIGHTS, BuildResult, QueryPart, SchemeIndex
+from .index import FIELD_LABELS, FIELD_WEIGHTS, BuildResult, Hit, QueryPart, SchemeIndex
 from .ranking import RANKING, action_natures, evidence_applies, nature_factor
 
 # Domain words that every scheme and every action use: they may add to a score, never make a match.
@@ -63,7 +63,6 @@ TITLE_WEIGHT = 1.5
 GENERIC_WEIGHT = 0.2
 INTENTION_WEIGHT = 0.3
 SYNONYM_FACTOR = 1.0  # thesaurus equivalents count as the word itself (eval: nDCG@10 +0.03 on tune and held-out)
-COMMON_SHARE = 0.05  # a title word in this share of the catalogue's schemes is too common to make a match alone
 # synonyms of a concept the action mentions only in passing (« inscriptions scolaires » in the
 # description of an e-administration action): they still make a match, at half the weight
 DESCRIPTION_SYNONYM_FACTOR = 0.5
@@ -329,7 +328,7 @@ class Matcher:
         count = self.index.facts.count
         common = [key for key, part in parts.items() if part.meaningful == "always" and part.kind == "mot"
                   and key not in concept_stems
-                  and self.index.doc_frequency(key[0]) >= COMMON_SHARE * count]
+                  and self.index.doc_frequency(key[0]) >= RANKING.common_share * count]
         own = sum(part.meaningful == "always" and part.kind in ("mot", "concept") for part in parts.values())
         if common and len(common) < own:
             for key in common:
@@ -438,8 +437,12 @@ class Matcher:
                 hit.score *= DESCRIPTION_ONLY_FACTOR
                 description_only.add(hit.id)
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
-        evidence = self._laureate_evidence(text, collectivite, ranked) if ranked else {}
-        if evidence:
+        evidence = self._laureate_evidence(text, collectivite, ranked, allowed)
+        recalled: set[str] = set()
+        if evidence and RANKING.evidence_recall:
+            recalled = set(self._recall_by_evidence(ranked, evidence, allowed, natures))
+            ranked.extend((Hit(sid, 0.0), facts.perimeter[docnums[sid]]) for sid in sorted(recalled))
+        if evidence and ranked:
             ranked = self._fuse(ranked, evidence, natures)
         if self.mode == "full" and (applicant is None or not applicant.territory):
             ranked = self._one_per_dispositif(ranked)
@@ -462,6 +465,9 @@ class Matcher:
                 match.why.insert(1 if match.why else 0, _nature_sentence(natures, scheme))
             if hit.id in weak_only:
                 match.why.insert(0, _weak_sentence(parts, hit))
+            if hit.id in recalled:
+                match.why.insert(0, "Aucun mot de l'action dans le texte de ce dispositif : il est proposé pour "
+                                    "les projets comparables qu'il a financés")
             funded = [evidence[label] for label in scheme.programmes if label in evidence]
             if funded:
                 match.why.insert(1 if match.why else 0, funded[0].sentence[0].upper() + funded[0].sentence[1:])
@@ -469,17 +475,33 @@ class Matcher:
         _drop_shared_sentences(matches)
         return matches
 
-    def _laureate_evidence(self, text, collectivite, ranked) -> dict:
+    def _laureate_evidence(self, text, collectivite, ranked, allowed=None) -> dict:
         """Dispositif label -> evidence from funded projects comparable to the action (empty when
-        no laureates are loaded, in naive mode, or when no ranked scheme belongs to a dispositif)."""
+        no laureates are loaded, in naive mode, or when no scheme the action may get belongs to a
+        dispositif: neither a ranked one nor, with ``evidence_recall``, an allowed one)."""
         if self.mode != "full" or not RANKING.laureate_weight or collectivite is None:
             return {}
         programmes = self.index.facts.programmes
         docnums = self.index.facts.docnums
-        if not any(programmes[docnums[hit.id]] for hit, _ in ranked):
+        if not any(programmes[docnums[hit.id]] for hit, _ in ranked) and not (
+                RANKING.evidence_recall and allowed and any(programmes[docnum] for docnum in allowed)):
             return {}
         similar = self.similar
         return similar.evidence(text, collectivite, before_year=self.before_year) if similar else {}
+
+    def _recall_by_evidence(self, ranked: list, evidence: dict, allowed, natures) -> list[str]:
+        """Ids of the schemes the action may get whose dispositif funded comparable projects but
+        that share no word with it (a DETR whose categories say « sécurité des personnes » for a
+        vidéoprotection project): the funded projects are independent evidence, so they may
+        bring a candidate the words missed, scored by their vote alone in ``_fuse``."""
+        facts = self.index.facts
+        present = {label for hit, _ in ranked for label in facts.programmes[facts.docnums[hit.id]]}
+        wanted = set(evidence) - present
+        if not wanted or allowed is None:
+            return []
+        return sorted(facts.ids[docnum] for docnum in allowed
+                      if wanted.intersection(facts.programmes[docnum])
+                      and evidence_applies(natures, facts.destinations[docnum]))
 
     def _fuse(self, ranked: list, evidence: dict, natures: frozenset = frozenset()) -> list:
         """Reciprocal-rank fusion of the lexical order and the order of the dispositifs that funded

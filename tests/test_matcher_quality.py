@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 from aidenum.catalogue.model import Scheme
-from aidenum.matcher.engine import COMMON_SHARE, Matcher
+from aidenum.matcher.engine import Matcher
+from aidenum.matcher.ranking import RANKING
 from tests.matcher_helpers import TODAY, action, collectivite, fill_catalogue
 
 BASE = {"source": "at", "beneficiaries": ["commune", "epci"], "perimeter": "FR", "recurrence": "ongoing"}
@@ -48,7 +49,7 @@ def wifi() -> Scheme:
 
 def test_a_title_word_common_in_the_catalogue_cannot_make_a_match_alone(build):
     m = build([wifi(), *filler(30, "gratuit")])   # « gratuit » in 30 of 31 schemes
-    assert m.index.doc_frequency("gratuit") == 30 >= COMMON_SHARE * m.index.facts.count
+    assert m.index.doc_frequency("gratuit") == 30 >= RANKING.common_share * m.index.facts.count
     results = m.match_action(collectivite(), action("Installer un wifi public gratuit"), today=TODAY)
     assert strong_ids(results) == ["at:wifi"] and ids(results)[0] == "at:wifi"
 
@@ -263,6 +264,31 @@ def test_a_dispositif_vote_grows_with_its_evidence(with_evidence):
     ranked = m._fuse([(type("Hit", (), {"id": sid, "score": 1.0})(), "DEP:22") for sid in ("detr:22", "dsil:22")],
                      m.similar.evidence(""))
     assert [hit.id for hit, _ in ranked] == ["dsil:22", "detr:22"]
+
+
+def test_funded_projects_bring_a_dotation_whose_text_misses_the_action_words(with_evidence):
+    """A DETR whose categories say « bâtiments, équipements publics » for « Vidéoprotection »: the
+    projects it funded near the applicant are the evidence, and the match says so."""
+    categories = ("Catégories prioritaires : bâtiments scolaires, voirie communale, salles polyvalentes, "
+                  "sécurité des biens et des personnes.")
+    detr = [Scheme.from_dict({**dotation_record("DETR").to_dict(), "id": f"detr:{dep}", "perimeter": f"DEP:{dep}",
+                              "description": categories}) for dep in ("22", "56")]
+    video = Scheme.from_dict({**BASE, "id": "at:video", "title": "Vidéoprotection des espaces publics",
+                              "description": "Caméras de vidéoprotection."})
+    records = [*detr, video, *filler(6)]
+    without = ids(with_evidence(records, {}).match_action(collectivite(), action("Vidéoprotection"), today=TODAY))
+    assert "detr:22" not in without
+    found = with_evidence(records, {"DETR": 1000.0}).match_action(collectivite(), action("Vidéoprotection"),
+                                                                 today=TODAY)
+    assert ids(found)[:2] == ["at:video", "detr:22"] and "detr:56" not in ids(found)   # not in the Morbihan
+    assert found[1].why[0].startswith("Aucun mot de l'action dans le texte de ce dispositif")
+    assert "12 projets comparables financés par la DETR" in found[1].why
+
+
+def test_funded_projects_bring_no_investment_dotation_for_a_post(with_evidence):
+    records = [dotation_record("DETR"), *filler(6)]
+    m = with_evidence(records, {"DETR": 1000.0})
+    assert "detr:22" not in ids(m.match_action(collectivite(), action("Recrutement d'un animateur"), today=TODAY))
 
 
 def test_evidence_applies_follows_the_destinations():
