@@ -14,8 +14,9 @@ Printed, each a median over ``--runs`` subprocesses run alternately in this proc
 - wall of ``aidenum match PLAN --format json`` (``python cli.py``, as the installed script does);
 - wall of ``python -c pass`` (interpreter start-up, the floor) and of ``aidenum --help``;
 - the per-phase split, measured in a child that runs the command's own steps with a clock between
-  them: imports, plan loading, opening the matcher (catalogue, index, laureates), first action,
-  the 29 others, the JSON rendering.
+  them: imports (the command line and what ``match`` imports at its start), plan loading (with the
+  territory referential, read once per process), opening the matcher (catalogue, index, laureates),
+  first action, the 29 others, the JSON rendering.
 """
 from __future__ import annotations
 
@@ -44,10 +45,10 @@ import sys, time, json
 t0 = time.perf_counter()
 from aidenum.commands import match as m
 from aidenum import cli  # noqa: F401  the whole command line, as `aidenum` imports it
-t1 = time.perf_counter()
-from aidenum.matcher.plans import load_plan
+from aidenum.matcher.plans import load_plan  # imported by `match` itself, at its start
 from aidenum.matcher.report import ActionResult
 import datetime as dt
+t1 = time.perf_counter()
 today = dt.date.fromisoformat(sys.argv[2])
 plan = load_plan(sys.argv[1])
 t2 = time.perf_counter()
