@@ -610,28 +610,38 @@ class _Floor:
         self.specific_words = frozenset(stems[0] for stems in specific if len(stems) == 1)
         self.specific_phrases = [stems for stems in specific if len(stems) > 1]
         self.broad_stems = frozenset(s for part in parts if part.broad for s in part.query.stems)
-        self.meaningful_parts = [part for part in parts if part.meaningful == "always"]
+        # phrases by their first stem: a hit is checked against the phrases its own stems start
+        # (a few) instead of every phrase of the query (a hundred with the synonyms), hit after hit
+        self._phrases_at: dict[str, list[tuple[str, ...]]] = {}
+        for stems in self.phrases:
+            self._phrases_at.setdefault(stems[0], []).append(stems)
+        self._specific_phrases = frozenset(self.specific_phrases)
+
+    def _matched_phrases(self, matched) -> list[tuple[str, ...]]:
+        return [stems for stem in matched for stems in self._phrases_at.get(stem, ())
+                if all(s in matched for s in stems)]
 
     def description_only(self, hit) -> bool:
         """True when the meaningful parts the hit matches are found only outside the fields that
         say what the scheme is about (``SUBJECT_FIELDS``): in its description or eligibility text."""
         matched = hit.matched
-        support = [part.query.stems for part in self.meaningful_parts if all(s in matched for s in part.query.stems)]
-        return bool(support) and all(
-            set.intersection(*(matched[s] for s in stems)).isdisjoint(SUBJECT_FIELDS) for stems in support)
+        words = self.words.intersection(matched)
+        phrases = self._matched_phrases(matched)
+        return bool(words or phrases) and all(matched[s].isdisjoint(SUBJECT_FIELDS) for s in words) and all(
+            set.intersection(*(matched[s] for s in stems)).isdisjoint(SUBJECT_FIELDS) for stems in phrases)
 
     def broad_in_title_only(self, hit) -> bool:
         """True when the hit shares with the action nothing meaningful but the domain of its
         concepts (« numérique »), and has that domain in its title."""
         matched = hit.matched
         if not self.broad_stems or not self.specific_words.isdisjoint(matched) \
-                or any(all(s in matched for s in stems) for stems in self.specific_phrases):
+                or not self._specific_phrases.isdisjoint(self._matched_phrases(matched)):
             return False
         return any("title" in matched.get(s, ()) for s in self.broad_stems)
 
     def passes(self, hit) -> bool:
         matched = hit.matched
-        return not self.words.isdisjoint(matched) or any(all(s in matched for s in stems) for stems in self.phrases)
+        return not self.words.isdisjoint(matched) or bool(self._matched_phrases(matched))
 
 
 def _facts(scheme: Scheme, today: dt.date, referential) -> list[str]:

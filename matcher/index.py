@@ -25,6 +25,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -446,6 +447,7 @@ class SchemeIndex:
         self._searcher = None
         self._facts: Facts | None = None
         self._opened_dir: Path | None = None
+        self._opened_key: tuple | None = None
         self._cache: dict[tuple[str, tuple[str, ...]], _Postings] = {}
         self._terms: dict[tuple[str, str], _Term] = {}
         self._norm_cache: dict[str, list[float]] = {}
@@ -546,7 +548,20 @@ class SchemeIndex:
                     shutil.rmtree(path, ignore_errors=True)
 
     # -- searching -----------------------------------------------------------------------------
+    def _pointer_key(self) -> tuple | None:
+        """What changes when a rebuild swaps the pointer (written by rename: a new inode)."""
+        try:
+            found = os.stat(self.pointer)
+        except OSError:
+            return None
+        return found.st_ino, found.st_mtime_ns, found.st_size
+
     def _open(self, retry: bool = True):
+        # every look-up of a match comes here: one stat while the pointer is unchanged, instead of
+        # reading it and the live stamp (25 times per action, 3 ms of the 28 ms of an action)
+        key = self._pointer_key()
+        if self._searcher is not None and key is not None and key == self._opened_key:
+            return self._searcher
         live = self.live_dir()
         if live is None:
             raise IndexError_("index absent : lancez « aidenum index »")
@@ -565,6 +580,7 @@ class SchemeIndex:
             if self._facts.count != self._searcher.reader().doc_count_all():
                 self.close()
                 raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
+        self._opened_key = key
         return self._searcher
 
     def close(self) -> None:
@@ -572,7 +588,7 @@ class SchemeIndex:
             self._searcher.close()
         if self._ix is not None:
             self._ix.close()
-        self._searcher = self._ix = self._facts = self._opened_dir = None
+        self._searcher = self._ix = self._facts = self._opened_dir = self._opened_key = None
         self._cache, self._terms, self._norm_cache, self._df, self._decoded, self._present = {}, {}, {}, {}, {}, {}
 
     def drop_query_caches(self) -> None:

@@ -18,6 +18,7 @@ from aidenum.catalogue.formatting import amount_fr, percent_fr
 from aidenum.catalogue.vocabularies import COLLECTIVITE_TYPES
 from aidenum.drafting.render import safe_filename
 from aidenum.matcher.plans import Plan, PlanError, build_plan, load_plan
+from aidenum.matcher.plans.yaml_reader import NestingError
 
 # Upload formats: the extension picks the reader; the first bytes must agree with it.
 UPLOAD_SUFFIXES = {".yaml": "text", ".yml": "text", ".csv": "text", ".xlsx": "zip", ".docx": "zip"}
@@ -89,7 +90,7 @@ def read_upload(filename: str, data: bytes) -> Plan:
         path.write_bytes(data)
         try:
             plan = load_plan(path)
-        except RecursionError:  # YAML nested thousands of levels deep: the parser recurses
+        except (NestingError, RecursionError):  # nested thousands of levels deep
             raise UploadError(f"{filename} : structure imbriquée trop profondément pour être un plan") from None
     return _finite(plan)
 

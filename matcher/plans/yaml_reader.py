@@ -12,6 +12,14 @@ from .validation import build_plan
 
 _LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 
+# libyaml's own message when a document nests deeper than its limit (1000 levels)
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+
+
+class NestingError(PlanError):
+    """A YAML document nested far deeper than any plan (both parsers refuse it, each its own way)."""
+
+
 def read_yaml(path: str | Path, referential=None, **options) -> Plan:
     import yaml
 
@@ -40,7 +48,11 @@ def read_yaml(path: str | Path, referential=None, **options) -> Plan:
     LineLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
     try:
         data = yaml.load(text, Loader=LineLoader)  # noqa: S506 — a SafeLoader subclass
+    except RecursionError:   # the pure-Python parser recurses once per level
+        raise NestingError(f"{path.name} : structure imbriquée trop profondément pour être un plan") from None
     except yaml.YAMLError as error:
+        if _LIBYAML_TOO_DEEP in str(error):   # libyaml stops at its own depth limit instead
+            raise NestingError(f"{path.name} : structure imbriquée trop profondément pour être un plan") from None
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
