@@ -345,7 +345,7 @@ class Matcher:
         def joined(match: re.Match) -> str:
             first, second = match.group(1), match.group(2)
             stems = analyze(first + second, mode="query", kind=self.mode)
-            if len(stems) == 1 and self.index.doc_frequency(stems[0]):
+            if len(stems) == 1 and self.index.has_word(stems[0]):
                 return first      # the separator goes; the second word (looked ahead) stays
             return match.group(0)
         return _PAIR_RE.sub(joined, text)

@@ -605,6 +605,12 @@ class SchemeIndex:
         self._open()
         return self._facts
 
+    def has_word(self, stem: str) -> bool:
+        """Whether any indexed field holds ``stem`` (term tables only, no postings read: the
+        split-compound test asks it of every pair of neighbouring words)."""
+        self._open()
+        return any(self._has(name, stem) for name in FIELD_WEIGHTS)
+
     def doc_frequency(self, stem: str) -> int:
         """Number of indexed schemes having ``stem`` in at least one field (whole catalogue,
         before any filter): how common a word is in THIS catalogue."""
