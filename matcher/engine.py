@@ -438,10 +438,9 @@ class Matcher:
                 description_only.add(hit.id)
         ranked.sort(key=lambda pair: (-round(pair[0].score, 6), -self._depth(pair[1]), pair[0].id))
         evidence = self._laureate_evidence(text, collectivite, ranked, allowed)
-        recalled: set[str] = set()
-        if evidence and RANKING.evidence_recall:
-            recalled = set(self._recall_by_evidence(ranked, evidence, allowed, natures))
-            ranked.extend((Hit(sid, 0.0), facts.perimeter[docnums[sid]]) for sid in sorted(recalled))
+        recalled = self._recall_by_evidence(ranked, evidence, allowed, natures) \
+            if evidence and RANKING.evidence_recall else frozenset()
+        ranked.extend((Hit(sid, 0.0), facts.perimeter[docnums[sid]]) for sid in sorted(recalled))
         if evidence and ranked:
             ranked = self._fuse(ranked, evidence, natures)
         if self.mode == "full" and (applicant is None or not applicant.territory):
@@ -489,7 +488,7 @@ class Matcher:
         similar = self.similar
         return similar.evidence(text, collectivite, before_year=self.before_year) if similar else {}
 
-    def _recall_by_evidence(self, ranked: list, evidence: dict, allowed, natures) -> list[str]:
+    def _recall_by_evidence(self, ranked: list, evidence: dict, allowed, natures) -> frozenset[str]:
         """Ids of the schemes the action may get whose dispositif funded comparable projects but
         that share no word with it (a DETR whose categories say « sécurité des personnes » for a
         vidéoprotection project): the funded projects are independent evidence, so they may
@@ -498,10 +497,10 @@ class Matcher:
         present = {label for hit, _ in ranked for label in facts.programmes[facts.docnums[hit.id]]}
         wanted = set(evidence) - present
         if not wanted or allowed is None:
-            return []
-        return sorted(facts.ids[docnum] for docnum in allowed
-                      if wanted.intersection(facts.programmes[docnum])
-                      and evidence_applies(natures, facts.destinations[docnum]))
+            return frozenset()
+        return frozenset(facts.ids[docnum] for docnum in allowed
+                         if wanted.intersection(facts.programmes[docnum])
+                         and evidence_applies(natures, facts.destinations[docnum]))
 
     def _fuse(self, ranked: list, evidence: dict, natures: frozenset = frozenset()) -> list:
         """Reciprocal-rank fusion of the lexical order and the order of the dispositifs that funded
@@ -608,14 +607,13 @@ class _Floor:
         self.phrases = [stems for stems in meaningful if len(stems) > 1]
         specific = [part.query.stems for part in parts if part.meaningful == "always" and not part.broad]
         self.specific_words = frozenset(stems[0] for stems in specific if len(stems) == 1)
-        self.specific_phrases = [stems for stems in specific if len(stems) > 1]
+        self.specific_phrases = frozenset(stems for stems in specific if len(stems) > 1)
         self.broad_stems = frozenset(s for part in parts if part.broad for s in part.query.stems)
         # phrases by their first stem: a hit is checked against the phrases its own stems start
         # (a few) instead of every phrase of the query (a hundred with the synonyms), hit after hit
         self._phrases_at: dict[str, list[tuple[str, ...]]] = {}
         for stems in self.phrases:
             self._phrases_at.setdefault(stems[0], []).append(stems)
-        self._specific_phrases = frozenset(self.specific_phrases)
 
     def _matched_phrases(self, matched) -> list[tuple[str, ...]]:
         return [stems for stem in matched for stems in self._phrases_at.get(stem, ())
@@ -635,7 +633,7 @@ class _Floor:
         concepts (« numérique »), and has that domain in its title."""
         matched = hit.matched
         if not self.broad_stems or not self.specific_words.isdisjoint(matched) \
-                or not self._specific_phrases.isdisjoint(self._matched_phrases(matched)):
+                or not self.specific_phrases.isdisjoint(self._matched_phrases(matched)):
             return False
         return any("title" in matched.get(s, ()) for s in self.broad_stems)
 
