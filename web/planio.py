@@ -90,7 +90,7 @@ def read_upload(filename: str, data: bytes) -> Plan:
         path.write_bytes(data)
         try:
             plan = load_plan(path)
-        except (NestingError, RecursionError):  # nested thousands of levels deep
+        except NestingError:  # YAML nested thousands of levels deep (the reader names it)
             raise UploadError(f"{filename} : structure imbriquée trop profondément pour être un plan") from None
     return _finite(plan)
 

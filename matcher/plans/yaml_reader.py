@@ -46,13 +46,14 @@ def read_yaml(path: str | Path, referential=None, **options) -> Plan:
 
     LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     LineLoader.add_constructor("tag:yaml.org,2002:int", construct_int)
+    too_deep = f"{path.name} : structure imbriquée trop profondément pour être un plan"
     try:
         data = yaml.load(text, Loader=LineLoader)  # noqa: S506 — a SafeLoader subclass
     except RecursionError:   # the pure-Python parser recurses once per level
-        raise NestingError(f"{path.name} : structure imbriquée trop profondément pour être un plan") from None
+        raise NestingError(too_deep) from None
     except yaml.YAMLError as error:
         if _LIBYAML_TOO_DEEP in str(error):   # libyaml stops at its own depth limit instead
-            raise NestingError(f"{path.name} : structure imbriquée trop profondément pour être un plan") from None
+            raise NestingError(too_deep) from None
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
         where = f", ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else ""
