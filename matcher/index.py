@@ -368,6 +368,12 @@ class Facts:
         for name in self.COLUMNS:
             setattr(self, name, columns.get(name, []))
         self.lengths: dict[str, list[int]] = columns.get("lengths", {})
+        # field -> its indexed terms, so that « is this word in the catalogue? » is a set look-up
+        # (Whoosh's term-table look-up costs about 15 µs, and a 30-action plan asks it 6,000 times);
+        # None for an index written before this list existed (then Whoosh is asked)
+        vocabulary = columns.get("vocabulary")
+        self.vocabulary: dict[str, frozenset[str]] | None = (
+            {name: frozenset(terms) for name, terms in vocabulary.items()} if vocabulary is not None else None)
         self._docnums: dict[str, int] | None = None
 
     @property
@@ -410,9 +416,16 @@ class Facts:
             else:
                 self.lengths[name] = [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
 
+    def read_vocabulary(self, reader) -> None:
+        """Every field's terms as Whoosh stored them (13 ms for 10,000 schemes)."""
+        self.vocabulary = {name: frozenset(term.decode("utf-8") for term in reader.lexicon(name))
+                           if name in reader.schema else frozenset() for name in FIELD_WEIGHTS}
+
     def write(self, path: Path) -> None:
         data = {name: getattr(self, name) for name in self.COLUMNS}
         data["lengths"] = self.lengths
+        if self.vocabulary is not None:
+            data["vocabulary"] = {name: sorted(terms) for name, terms in self.vocabulary.items()}
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
@@ -522,6 +535,7 @@ class SchemeIndex:
                 writer.commit()
             with ix.reader() as reader:
                 facts.read_lengths(reader, bulk.lengths if bulk else None)
+                facts.read_vocabulary(reader)
             ix.close()
             facts.write(build_dir / FACTS_NAME)
             seconds = time.perf_counter() - started
@@ -695,6 +709,9 @@ class SchemeIndex:
     def _has(self, name: str, stem: str) -> bool:
         """Whether the field holds the term (one look-up in Whoosh's term table per opened index:
         a word recurs in many parts, phrases and synonyms of a query)."""
+        terms = self._facts.vocabulary.get(name) if self._facts.vocabulary is not None else None
+        if terms is not None:
+            return stem in terms
         key = (name, stem)
         found = self._present.get(key)
         if found is None:

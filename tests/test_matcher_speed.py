@@ -75,6 +75,28 @@ def test_fast_build_indexes_exactly_what_whoosh_analysis_indexes(homes):
     assert fast.facts.ids == reference.facts.ids
 
 
+def test_the_side_file_lists_exactly_the_terms_of_every_field(homes, referential):
+    index = SchemeIndex(homes[0])
+    reader = index._open().reader()
+    listed = {(name, term) for name, terms in index.facts.vocabulary.items() for term in terms}
+    assert listed == {(name, text.decode("utf-8")) for name, text in reader.all_terms() if name in FIELD_WEIGHTS}
+    assert index.has_word(analyze("vidéoprotection", mode="query")[0])
+    assert not index.has_word("zzzmotabsent")
+    # an index written before the list existed asks Whoosh's term table, with the same answers
+    plan = load_plan(PLAN)
+    actions = list(plan.actions) + [Action(id=f"X{i}", titre=t) for i, t in enumerate(ACTIONS)]
+    matcher = Matcher(homes[0], referential=referential)
+
+    def dump():
+        return [json.dumps([match_dict(m, TODAY) for m in matcher.match_action(plan.collectivite, action, today=TODAY)],
+                           ensure_ascii=False) for action in actions]
+
+    with_list = dump()
+    matcher.index.facts.vocabulary = None
+    matcher.index.drop_query_caches()
+    assert dump() == with_list
+
+
 def test_fast_build_of_the_naive_analyzer_too(tmp_path):
     homes = [real_home(tmp_path / "fast"), real_home(tmp_path / "reference")]
     Matcher(homes[0], mode="naive").ensure_index()
