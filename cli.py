@@ -71,6 +71,7 @@ french.localise(cli)  # French headings and type names in every --help
 
 def main() -> None:
     common.degrade_unencodable_output()  # a Latin-1 terminal gets « EUR », not a codec error
+    common.collect_cycles_less_often()
     cli(prog_name="aidenum")
 
 

@@ -47,7 +47,9 @@ from aidenum.commands import match as m
 from aidenum import cli  # noqa: F401  the whole command line, as `aidenum` imports it
 from aidenum.matcher.plans import load_plan  # imported by `match` itself, at its start
 from aidenum.matcher.report import ActionResult
+from aidenum.commands import common
 import datetime as dt
+common.collect_cycles_less_often()  # as cli.main does
 t1 = time.perf_counter()
 today = dt.date.fromisoformat(sys.argv[2])
 plan = load_plan(sys.argv[1])
