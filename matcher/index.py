@@ -417,8 +417,10 @@ class Facts:
                 self.lengths[name] = [reader.doc_field_length(docnum, name, 1) or 0 for docnum in range(count)]
 
     def read_vocabulary(self, reader) -> None:
-        """Every field's terms as Whoosh stored them (13 ms for 10,000 schemes)."""
-        self.vocabulary = {name: frozenset(term.decode("utf-8") for term in reader.lexicon(name))
+        """Every field's terms as Whoosh stored them (13 ms for 10,000 schemes; Whoosh 2.7 gives
+        bytes, the public ``lexicon`` API is used so that the reference path gets the list too)."""
+        self.vocabulary = {name: frozenset(term.decode("utf-8") if isinstance(term, bytes) else term
+                                           for term in reader.lexicon(name))
                            if name in reader.schema else frozenset() for name in FIELD_WEIGHTS}
 
     def write(self, path: Path) -> None:
@@ -707,8 +709,9 @@ class SchemeIndex:
         return cached
 
     def _has(self, name: str, stem: str) -> bool:
-        """Whether the field holds the term (one look-up in Whoosh's term table per opened index:
-        a word recurs in many parts, phrases and synonyms of a query)."""
+        """Whether the field holds the term: in the side file's vocabulary, or for an index written
+        without it, one look-up in Whoosh's term table per opened index (a word recurs in many
+        parts, phrases and synonyms of a query)."""
         terms = self._facts.vocabulary.get(name) if self._facts.vocabulary is not None else None
         if terms is not None:
             return stem in terms
