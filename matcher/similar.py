@@ -400,8 +400,11 @@ class SimilarProjects:
         for clause, limit in scopes:
             sql = (f"SELECT rowid, terms, zone, norm, {', '.join(_INDEX_FACTS)} FROM similar_terms "
                    f"WHERE similar_terms MATCH ? ORDER BY bm25(similar_terms, 1.0, 0.0) LIMIT {limit}")
-            for rowid, *values in self.db.execute(sql, (match + clause,)):
+            rows = self.db.execute(sql, (match + clause,)).fetchall()
+            for rowid, *values in rows:
                 found.setdefault(rowid, values)
+            if not clause and len(rows) < limit:
+                break   # France gave every matching project: the local scopes are subsets of it
         return found
 
     def _years(self) -> list[int]:

@@ -17,7 +17,7 @@ from aidenum.catalogue.model import Scheme
 from aidenum.matcher import filters
 from aidenum.matcher.analysis import analyze
 from aidenum.matcher.engine import Matcher
-from aidenum.matcher.index import FIELD_WEIGHTS, IndexError_, QueryPart, SchemeIndex
+from aidenum.matcher.index import FIELD_WEIGHTS, IndexError_, QueryPart, SchemeIndex, _read_postings
 from aidenum.matcher.plan import Action, load_plan
 from aidenum.matcher.report import match_dict
 from tests.conftest import ROOT
@@ -95,6 +95,44 @@ def test_the_side_file_lists_exactly_the_terms_of_every_field(homes, referential
     matcher.index.facts.vocabulary = None
     matcher.index.drop_query_caches()
     assert dump() == with_list
+
+
+def test_the_postings_file_holds_exactly_whoosh_postings_of_every_term(homes, referential):
+    index = SchemeIndex(homes[0])
+    searcher = index._open()
+    assert index._postings_buffer is not None
+    reader, checked, phrases = searcher.reader(), 0, 0
+    for name, text in reader.all_terms():
+        if name not in FIELD_WEIGHTS:
+            continue
+        stem = text.decode("utf-8")
+        side = index._term(name, stem)
+        docs, weights, values = _read_postings(reader.postings(name, stem))
+        assert (side.docs, side.weights, side.idf) == (docs, weights, searcher.idf(name, stem)), (name, stem)
+        assert [side.values[row] for row in range(len(values))] == values and len(side.values) == len(values)
+        checked += 1
+    assert checked == sum(len(terms) for terms in index.facts.vocabulary.values()) > 1000
+    # the same matches when the index has no postings file (a build from before it): Whoosh's blocks
+    plan = load_plan(PLAN)
+    matcher = Matcher(homes[0], referential=referential)
+
+    def dump():
+        return [json.dumps([match_dict(m, TODAY) for m in matcher.match_action(plan.collectivite, action, today=TODAY)],
+                           ensure_ascii=False) for action in plan.actions]
+
+    with_file = dump()
+    matcher.index._postings_buffer = None
+    matcher.index.drop_query_caches()
+    assert dump() == with_file
+
+
+def test_postings_file_missing_is_a_french_error(aidenum_home):
+    fill_catalogue(aidenum_home)
+    matcher = Matcher(aidenum_home)
+    matcher.ensure_index()
+    (matcher.index.live_dir() / "postings.bin").unlink()
+    with pytest.raises(IndexError_, match="index incomplet .*postings.bin.*relancez « aidenum index »"):
+        SchemeIndex(aidenum_home).search([QueryPart(("numeric",), 1.0)])
 
 
 def test_fast_build_of_the_naive_analyzer_too(tmp_path):
