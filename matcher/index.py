@@ -161,15 +161,15 @@ class _BulkWriter:
             limit = postings._blocklimit
             for tbytes in sorted(terms):
                 fields.start_term(tbytes)
-                rows = terms[tbytes]
-                self.postings_file.add(name, tbytes.decode("utf-8"), rows)
-                for start in range(0, len(rows), limit):
+                all_ids, all_weights, all_values = zip(*terms[tbytes])
+                self.postings_file.add(name, tbytes.decode("utf-8"), all_ids, all_weights, all_values)
+                for start in range(0, len(all_ids), limit):
                     if start:
                         postings._write_block()
-                    ids, weights, values = zip(*rows[start:start + limit])
+                    ids, weights = all_ids[start:start + limit], all_weights[start:start + limit]
                     postings._ids = array("I", ids)
                     postings._weights = array("f", weights)
-                    postings._values = list(filter(None, values))
+                    postings._values = list(filter(None, all_values[start:start + limit]))
                     top = max(weights)
                     if top > postings._maxweight:
                         postings._maxweight = top
@@ -199,13 +199,13 @@ class _PostingsFile:
         # (field, term) -> (offset, postings, values, record size)
         self.entries: dict[tuple[str, str], tuple[int, int, int, int]] = {}
 
-    def add(self, name: str, term: str, rows: list[tuple[int, float, bytes]]) -> None:
-        values = [value for _, _, value in rows if value]
-        record = b"".join((array("I", [docnum for docnum, _, _ in rows]).tobytes(),
-                           array("f", [weight for _, weight, _ in rows]).tobytes(),
+    def add(self, name: str, term: str, docnums: tuple[int, ...], weights: tuple[float, ...],
+            values: tuple[bytes, ...]) -> None:
+        values = list(filter(None, values))
+        record = b"".join((array("I", docnums).tobytes(), array("f", weights).tobytes(),
                            array("I", accumulate(map(len, values))).tobytes(),
                            zlib.compress(b"".join(values), VALUES_COMPRESSION)))
-        self.entries[(name, term)] = (self._size, len(rows), len(values), len(record))
+        self.entries[(name, term)] = (self._size, len(docnums), len(values), len(record))
         self._chunks.append(record)
         self._size += len(record)
 
