@@ -614,10 +614,16 @@ class _Floor:
         self._phrases_at: dict[str, list[tuple[str, ...]]] = {}
         for stems in self.phrases:
             self._phrases_at.setdefault(stems[0], []).append(stems)
+        # id of a hit's ``matched`` -> its phrases: each hit is asked three questions (passes,
+        # description_only, broad_in_title_only), the hits outlive the floor of their query
+        self._found: dict[int, list[tuple[str, ...]]] = {}
 
     def _matched_phrases(self, matched) -> list[tuple[str, ...]]:
-        return [stems for stem in matched for stems in self._phrases_at.get(stem, ())
-                if all(s in matched for s in stems)]
+        found = self._found.get(id(matched))
+        if found is None:
+            found = self._found[id(matched)] = [stems for stem in matched for stems in self._phrases_at.get(stem, ())
+                                                if all(s in matched for s in stems)]
+        return found
 
     def description_only(self, hit) -> bool:
         """True when the meaningful parts the hit matches are found only outside the fields that
