@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import paths
-from .model import Scheme, SchemeError
+from .model import BOOKKEEPING_FIELDS, Scheme, SchemeError, content_hash, jsonable
 from .status import end_evidence
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,10 @@ class RunResult:
                 f"{c['closed']} clôturé(s), {c['reopened']} rouvert(s)")
 
 
+# The fields ``Run.upsert`` sets after it has read the scheme's ``to_dict()``.
+SET_BY_UPSERT = ("content_hash", "end_evidence", *BOOKKEEPING_FIELDS)
+
+
 class Run:
     """One import or crawl of one source, inside one transaction."""
 
@@ -171,7 +175,8 @@ class Run:
         stays closed and keeps its first-seen date, so export → import loses nothing; crawled
         items never carry ``closed_at``, so seeing a closed scheme again reopens it."""
         db, at, run_id = self.catalogue.db, now_iso(), self.result.run_id
-        scheme.content_hash = scheme.compute_hash()
+        values = scheme.to_dict()  # made JSON-ready once: both the hash and the stored JSON read it
+        scheme.content_hash = content_hash(values)
         scheme.end_evidence = end_evidence(scheme)  # read now: listings do not decode the long texts
         self.seen.add(scheme.id)
         incoming_closed = scheme.closed_at
@@ -193,7 +198,9 @@ class Run:
                 change = "unchanged"
         scheme.last_seen = at
         scheme.closed_at = incoming_closed
-        data = stored_json(scheme)
+        for name in SET_BY_UPSERT:
+            values[name] = jsonable(getattr(scheme, name))
+        data = stored_json(scheme, values)
         db.execute(
             "INSERT OR REPLACE INTO schemes(id, source, title, perimeter, deadline, content_hash, first_seen,"
             " last_seen, last_changed, closed_at, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -228,11 +235,12 @@ class Run:
         return len(missing)
 
 
-def stored_json(scheme: Scheme) -> str:
-    """The ``data`` column of ``scheme``; SchemeError for what SQLite's JSON could not read back
-    (NaN or infinity, e.g. in the raw payload of a source)."""
+def stored_json(scheme: Scheme, values: dict | None = None) -> str:
+    """The ``data`` column of ``scheme`` (``values``: its ``to_dict()``, when already made);
+    SchemeError for what SQLite's JSON could not read back (NaN or infinity, e.g. in the raw
+    payload of a source)."""
     try:
-        return json.dumps(scheme.to_dict(), ensure_ascii=False, allow_nan=False)
+        return json.dumps(scheme.to_dict() if values is None else values, ensure_ascii=False, allow_nan=False)
     except ValueError:
         raise SchemeError(scheme.id, "raw", "valeur non finie (NaN ou infini) dans les données de la source : "
                                             "un nombre ou null est attendu") from None
