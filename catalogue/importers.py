@@ -205,7 +205,7 @@ def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run
         run = _DryRun()
         consume(run)
     else:
-        with catalogue.run(report.source or "import", kind="import", label=report.path.name) as run:
+        with catalogue.run(report.source or "import", kind="import", label=report.path.name, batched=True) as run:
             consume(run)
     report.counts = Counter(run.counts)
 
