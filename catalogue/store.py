@@ -155,7 +155,7 @@ class RunResult:
 
 # The fields ``Run.upsert`` sets after it has read the scheme's ``to_dict()``.
 SET_BY_UPSERT = ("content_hash", "end_evidence", *BOOKKEEPING_FIELDS)
-# A batched run writes its rows per this many schemes, one ``executemany`` per table (≈ 0.3 s less
+# A batched run writes its rows per this many schemes, one ``executemany`` per table (≈ 0.2 s less
 # per 10,000 schemes than an ``execute`` per row); 500 rows of a few kB are little memory.
 BATCH_SIZE = 500
 _WRITE_SCHEME = ("INSERT OR REPLACE INTO schemes(id, source, title, perimeter, deadline, content_hash, first_seen,"
