@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, TextIO
 
 from . import files, territory
 from .model import LIST_FIELDS, TEXT_FIELDS, Scheme, SchemeError
-from .normalise import strip_controls
+from .normalise import may_hold_controls, strip_controls
 from .store import Catalogue, mass_closure, stored_json
 from .vocabularies import OPEN_STATUSES, fold
 
@@ -155,8 +155,6 @@ def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run
             report.read += 1
             if tick and count % 200 == 0:
                 tick()
-            if not isinstance(result, SchemeError):
-                result = _without_controls(result)
             if not isinstance(result, SchemeError) and result.id not in seen:
                 try:
                     run.upsert(result)
@@ -207,7 +205,7 @@ def _load(records, catalogue, report: ImportReport, *, complete, strict, dry_run
         run = _DryRun()
         consume(run)
     else:
-        with catalogue.run(report.source or "import", kind="import", label=report.path.name) as run:
+        with catalogue.run(report.source or "import", kind="import", label=report.path.name, batched=True) as run:
             consume(run)
     report.counts = Counter(run.counts)
 
@@ -309,7 +307,7 @@ def _delimiter(header: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-# -- readers: yield (where, Scheme | SchemeError) ------------------------------------------------
+# -- readers: yield (where, Scheme | SchemeError), the scheme's texts without control characters --
 
 def _read_jsonl(text: TextIO, report: ImportReport, referential: territory.Lazy) -> Iterator[tuple[str, Any]]:
     from .aides_territoires import scheme_from_api
@@ -328,9 +326,12 @@ def _read_jsonl(text: TextIO, report: ImportReport, referential: territory.Lazy)
             continue
         try:
             if report.format == "at-jsonl":
-                yield where, scheme_from_api(data, referential.get())
+                yield where, _without_controls(scheme_from_api(data, referential.get()))
             else:
-                yield where, Scheme.from_dict(data)
+                scheme = Scheme.from_dict(data)
+                # our own format keeps the line's strings as they are: no control character in
+                # the line, none in the scheme
+                yield where, _without_controls(scheme) if may_hold_controls(line) else scheme
         except SchemeError as error:
             yield where, error
 
@@ -346,7 +347,7 @@ def _read_api(text: TextIO, report: ImportReport, referential: territory.Lazy) -
                                 "ne sont pas importées")
         where = f"enregistrement n° {index} (ligne {line})"
         try:
-            yield where, scheme_from_api(record, referential.get())
+            yield where, _without_controls(scheme_from_api(record, referential.get()))
         except SchemeError as error:
             yield where, error
 
@@ -371,7 +372,8 @@ def _read_csv(text: TextIO, report: ImportReport, referential: territory.Lazy) -
                                                    "(séparateur ou guillemet manquant ?)")
                 continue
             try:
-                yield where, scheme_from_csv_row(dict(zip(header, cells)), start, referential.get())
+                yield where, _without_controls(scheme_from_csv_row(dict(zip(header, cells)), start,
+                                                                   referential.get()))
             except SchemeError as error:
                 yield where, error
     except csv.Error as error:

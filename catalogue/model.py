@@ -130,13 +130,11 @@ class Scheme:
         return (self.deadline - (today or dt.date.today())).days
 
     def compute_hash(self) -> str:
-        payload = {name: _jsonable(getattr(self, name)) for name in CONTENT_FIELDS}
-        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return content_hash({name: jsonable(getattr(self, name)) for name in CONTENT_FIELDS})
 
     # -- (de)serialisation ---------------------------------------------------------------------
     def to_dict(self, with_raw: bool = True) -> dict[str, Any]:
-        data = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        data = {name: jsonable(getattr(self, name)) for name in FIELD_NAMES}
         if not with_raw:
             data.pop("raw")
         return data
@@ -147,16 +145,15 @@ class Scheme:
         if not isinstance(data, dict):
             raise SchemeError("?", "*", "un objet JSON est attendu")
         record = str(data.get("id") or "?")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known - {"status"})
-        if unknown:
+        if not _KNOWN_KEYS.issuperset(data):
+            unknown = sorted(set(data) - _KNOWN_KEYS)
             raise SchemeError(record, unknown[0], "champ inconnu du modèle")
-        values = dict(data)
-        values.pop("status", None)
+        # a None leaves the field at its default; "status" is derived, written by exports only
+        values = {k: v for k, v in data.items() if v is not None and k != "status"}
         for name in DATE_FIELDS:
-            values[name] = parse_iso_date(values.get(name), record, name)
+            values[name] = parse_iso_date(data.get(name), record, name)
         try:
-            scheme = cls(**{k: v for k, v in values.items() if v is not None or k in DATE_FIELDS})
+            scheme = cls(**values)
         except TypeError:
             missing = [f for f in ("id", "source", "title") if not values.get(f)]
             raise SchemeError(record, missing[0] if missing else "*", "champ obligatoire manquant") from None
@@ -262,7 +259,21 @@ def _is_timestamp(value: Any) -> bool:
     return True
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as ``to_dict`` writes it: dates as ISO text, the rest as is."""
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    """The hash of the CONTENT_FIELDS of ``values``, a ``to_dict()``: what ``compute_hash`` gives."""
+    payload = {name: values[name] for name in CONTENT_FIELDS}
+    blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+# Read once: ``dataclasses.fields`` rebuilds its tuple on every call, and import, export and every
+# listing call ``to_dict`` / ``from_dict`` once per scheme.
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(Scheme))
+_KNOWN_KEYS = frozenset(FIELD_NAMES) | {"status"}

@@ -366,3 +366,21 @@ def test_csv_line_numbers_count_multiline_cells(store, tmp_path):
     assert store.get(MORBIHAN).description == "Soutien financier\nen faveur du développement des itinéraires " \
                                               "cyclables et de leurs équipements."
     assert [(r.where, r.field) for r in report.rejected] == [("ligne 5", "Récurrence")]
+
+
+def test_lines_without_control_characters_are_told_apart_exactly():
+    """The JSONL import skips stripping a line's texts when ``may_hold_controls`` says no: it must
+    never say no for a line whose decoded texts ``strip_controls`` would change."""
+    from aidenum.catalogue.normalise import may_hold_controls, strip_controls
+    missed = []
+    for code in range(0x10000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        char = chr(code)
+        if strip_controls(f"a{char}b") == f"a{char}b":
+            continue
+        lines = [json.dumps({"t": f"a{char}b"}, ensure_ascii=ascii) for ascii in (True, False)]
+        lines += ['{"t": "a\\u%04x"}' % code, '{"t": "a\\u%04X"}' % code]
+        missed += [line for line in lines if not may_hold_controls(line)]
+    assert not missed
+    assert not may_hold_controls(json.dumps({"t": "Région Bretagne\u00a0: 80 %\n\tfin \\ é"}, ensure_ascii=False))

@@ -74,3 +74,24 @@ def test_a_record_arriving_closed_stays_closed_and_keeps_its_dates(aidenum_home,
         assert fresh.get("at:1").status() == "open"
         with fresh.run("at") as run:  # seen again by a crawl (no closed_at): reopened
             assert run.upsert(make(id="at:2", title="Autre")) == "reopened"
+
+
+def test_a_batched_run_writes_what_a_plain_run_writes(tmp_path, monkeypatch):
+    from aidenum.catalogue import store
+    monkeypatch.setattr(store, "BATCH_SIZE", 3)  # several flushes, and repeats on both sides of one
+    monkeypatch.setattr(store, "now_iso", lambda: "2026-12-03T10:00:00")
+    sequence = [make(), make(id="at:2"), make(title="Changé"), make(id="at:3"),
+                make(title="Changé", closed_at="2026-12-01"),
+                make(id="at:2", title="Autre"), make(title="Changé"), make(id="at:4"), make(id="at:2", title="Autre")]
+    dumps = []
+    for batched in (False, True):
+        with Catalogue(tmp_path / f"{batched}.sqlite") as cat:
+            with cat.run("at", batched=batched) as run:
+                changes = [run.upsert(Scheme.from_dict(scheme.to_dict())) for scheme in sequence[:5]]
+            with cat.run("at", complete=True, batched=batched) as run:
+                changes += [run.upsert(Scheme.from_dict(scheme.to_dict())) for scheme in sequence[5:]]
+            dumps.append((changes, [list(cat.db.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid"))
+                                    for table in ("schemes", "versions", "changes")]))
+    assert dumps[0] == dumps[1]
+    assert dumps[0][0] == ["new", "new", "changed", "new", "closed",
+                           "changed", "reopened", "new", "unchanged"]
