@@ -161,7 +161,7 @@ class Scheme:
 
     def validate(self) -> "Scheme":
         """Check every field; raise SchemeError naming the first bad one."""
-        rid = self.id or "?"
+        rid = str(self.id or "?")   # a JSON number as id is reported, not a crash
         if not isinstance(self.id, str) or not _ID_RE.match(self.id):
             raise SchemeError(rid, "id", "identifiant attendu sous la forme « source:identifiant » "
                                          "(par ex. « at:1182 »)")

@@ -137,6 +137,9 @@ def assert_readable(home: Path, count: int) -> None:
     ('{"id": "import:fl", "source": "import", "title": "T", "archived": "oui"}', "archived",
      "true ou false attendu"),
     ("[" * 100_000, "*", "JSON trop imbriqué"),
+    ('{"id": 5, "source": "import", "title": "T"}', "id", "identifiant attendu"),
+    ('{"id": "import:su", "source": "import", "title": "T \\ud800 x"}', "title",
+     "caractère invalide (« \\ud800 », une moitié de paire UTF-16 seule)"),
 ])
 def test_bad_jsonl_record_is_reported_and_skipped(home, tmp_path, bad, field, message):
     before = rows(home)
