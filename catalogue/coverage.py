@@ -170,8 +170,15 @@ def applicant_for_territory(text: str, referential):
     return Applicant(kind, code, referential.territories[code].name)
 
 
-def schemes_of_families(catalogue) -> list[Scheme]:
-    """The catalogue's schemes that belong to one of the families (long texts not decoded)."""
-    without = ("raw", "description", "eligibility", "project_examples", "contact")
-    return [s for s in catalogue.all(without=without, programmes=FAMILIES)
-            if any(family in s.programmes for family in FAMILIES)]
+def schemes_of_families(catalogue, candidates: Iterable[str] | None = None) -> list[Scheme]:
+    """The catalogue's schemes that belong to one of the families, by id (long texts not decoded).
+    ``candidates``: ids known to hold every such scheme (the index's facts list each record's
+    programmes), read alone instead of SQLite parsing every record's JSON to find them (0.1 s for
+    10,000 schemes)."""
+    if candidates is not None:
+        found = catalogue.get_many(candidates)
+        schemes = [found[sid] for sid in sorted(found)]
+    else:
+        without = ("raw", "description", "eligibility", "project_examples", "contact")
+        schemes = catalogue.all(without=without, programmes=FAMILIES)
+    return [s for s in schemes if any(family in s.programmes for family in FAMILIES)]

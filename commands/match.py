@@ -85,15 +85,21 @@ def _render(sections, fmt: str, today: dt.date, title: str, subtitle: str = "", 
                            freshness=freshness)
 
 
-def _coverage(collectivite, today: dt.date):
-    """The families block above the results (None when the plan gives no territory)."""
+def _coverage(collectivite, today: dt.date, facts=None):
+    """The families block above the results (None when the plan gives no territory); ``facts``:
+    the up-to-date index's, whose programmes name the records to read."""
     from aidenum.catalogue import coverage, store, territory
     from aidenum.matcher.filters import Applicant
     applicant = Applicant.from_collectivite(collectivite)
     if not applicant.territory:
         return None
+    candidates = None
+    if facts is not None:
+        candidates = [sid for sid, labels in zip(facts.ids, facts.programmes)
+                      if any(family in labels for family in coverage.FAMILIES)]
     with store.Catalogue() as cat:
-        return coverage.of_applicant(coverage.schemes_of_families(cat), applicant, territory.load(), today)
+        return coverage.of_applicant(coverage.schemes_of_families(cat, candidates), applicant, territory.load(),
+                                     today)
 
 
 @click.command("match")
@@ -137,7 +143,8 @@ def match(plan_path, top, fmt, output, include_closed, show_exclusions, date_):
                                      action.budget_ht, excluded))
         _add_similar(sections[-1], similar, plan.collectivite, action)
     title = f"Financements du plan numérique — {plan.collectivite.nom}"
-    coverage = _coverage(plan.collectivite, today) if fmt in ("texte", "html") else None  # JSON, CSV: no block
+    # the coverage block is shown by the table and HTML formats only
+    coverage = _coverage(plan.collectivite, today, matcher.index.facts) if fmt in ("texte", "html") else None
     _write(_render(sections, fmt, today, title, f"{len(plan.actions)} actions", coverage=coverage), output)
 
 
