@@ -17,7 +17,8 @@ one, and a failed build leaves the live index untouched.
 Speed (issue 4, item 7; issue 10, point 4): a search reads a term's postings from
 ``postings.bin`` (or, for an index without it, whole Whoosh posting blocks) and computes
 Whoosh's BM25F itself from the field lengths of ``facts.json`` (same operands, same order of
-additions, so the same floats); a build runs the analyzer once per distinct word and writes the
+additions, so the same floats): the searches of a fast index never open Whoosh, which is
+opened on first need by the reference paths and older indexes (``_whoosh``); a build runs the analyzer once per distinct word and writes the
 postings a block at a time (``_BulkWriter``). ``fast=False`` keeps Whoosh's own paths as the
 reference that tests and ``bench/bench_matcher.py`` compare against; these Whoosh internals live
 in this module only, and another Whoosh version than ``FAST_PATH_WHOOSH`` falls back to them.
@@ -46,6 +47,7 @@ from typing import Callable, Iterable
 
 import whoosh
 from whoosh import index as whoosh_index
+from whoosh import scoring
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
@@ -458,6 +460,9 @@ class Facts:
         # field -> flat (offset, postings, values, size) per term of its sorted vocabulary in postings.bin;
         # None when the index has no such file (a reference build, or one written before it)
         self.postings: dict[str, list[int]] | None = columns.get("postings")
+        # field -> its total length as Whoosh counts it (``reader.field_length``: the average field
+        # length of BM25F); None for an index written before (then Whoosh is asked)
+        self.field_totals: dict[str, int] | None = columns.get("field_totals")
         self._postings_entries: dict[str, dict[str, tuple[int, int, int, int]]] = {}
         self._docnums: dict[str, int] | None = None
 
@@ -528,6 +533,8 @@ class Facts:
             data["vocabulary"] = {name: sorted(terms) for name, terms in self.vocabulary.items()}
         if self.postings is not None:
             data["postings"] = self.postings
+        if self.field_totals is not None:
+            data["field_totals"] = self.field_totals
         path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     @classmethod
@@ -570,6 +577,8 @@ class SchemeIndex:
         self._decoded: dict[type, dict[bytes, frozenset[int]]] = {}   # encoded positions -> positions
         self._present: dict[tuple[str, str], bool] = {}
         self._postings_buffer = None   # postings.bin, mapped while the index is open
+        self._default_weighting = None
+        self._schema_of_kind: Schema | None = None
 
     # -- where the live index is -----------------------------------------------------------------
     @property
@@ -639,6 +648,7 @@ class SchemeIndex:
             with ix.reader() as reader:
                 facts.read_lengths(reader, bulk.lengths if bulk else None)
                 facts.read_vocabulary(reader)
+                facts.field_totals = {name: reader.field_length(name) for name in FIELD_WEIGHTS}
             ix.close()
             if bulk:
                 bulk.postings_file.write(build_dir / POSTINGS_NAME)
@@ -676,33 +686,57 @@ class SchemeIndex:
             return None
         return found.st_ino, found.st_mtime_ns, found.st_size
 
-    def _open(self, retry: bool = True):
-        # every look-up of a match comes here: one stat while the pointer is unchanged, instead of
-        # reading it and the live stamp (25 times per action, 3 ms of the 28 ms of an action)
+    def _refresh(self, retry: bool = True) -> None:
+        """Follow the live pointer: the side files of the live directory, (re)read when a rebuild
+        swapped it. Every look-up of a match comes here: one stat while the pointer is unchanged,
+        instead of reading it and the live stamp (25 times per action, 3 ms of the 28 ms of an
+        action). Whoosh itself is opened only when a path needs it (``_whoosh``): a fast index's
+        searches read ``postings.bin`` and ``facts.json`` alone (opening Whoosh costs 50 ms)."""
         key = self._pointer_key()
-        if self._searcher is not None and key is not None and key == self._opened_key:
-            return self._searcher
+        if self._facts is not None and key is not None and key == self._opened_key:
+            return
         live = self.live_dir()
         if live is None:
             raise IndexError_("index absent : lancez « aidenum index »")
-        if self._searcher is None or live != self._opened_dir:
+        if self._facts is None or live != self._opened_dir:
             self.close()
             try:
-                self._ix = whoosh_index.open_dir(str(live))
-                self._searcher = self._ix.searcher()
                 self._opened_dir = live
                 self._facts = Facts.read(live / FACTS_NAME)
                 self._postings_buffer = self._map_postings(live) if self._facts.postings is not None else None
-            except (OSError, IndexError_):
+                built = json.loads((live / "stamp.json").read_text(encoding="utf-8")).get("count")
+            except (OSError, ValueError, IndexError_):
                 self.close()
                 if retry and self.live_dir() != live:   # swapped and removed by a rebuild meanwhile
-                    return self._open(retry=False)
+                    return self._refresh(retry=False)
+                raise
+            if built is not None and self._facts.count != built:
+                self.close()
+                raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
+        self._opened_key = key
+
+    def _whoosh(self):
+        """Whoosh's searcher of the live directory, opened on first need (the reference paths, an
+        index written before ``postings.bin``, the tests)."""
+        self._refresh()
+        if self._searcher is None:
+            live = self._opened_dir
+            try:
+                self._ix = whoosh_index.open_dir(str(live))
+                self._searcher = self._ix.searcher()
+            except OSError:
+                self.close()
+                if self.live_dir() != live:   # swapped and removed by a rebuild since the side files were read
+                    return self._whoosh()
                 raise
             if self._facts.count != self._searcher.reader().doc_count_all():
                 self.close()
                 raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
-        self._opened_key = key
         return self._searcher
+
+    def _open(self):
+        """The live index's Whoosh searcher (its side files read too)."""
+        return self._whoosh()
 
     @staticmethod
     def _map_postings(live: Path):
@@ -732,27 +766,27 @@ class SchemeIndex:
         self._cache, self._terms, self._df, self._decoded, self._present = {}, {}, {}, {}, {}
 
     def doc_count(self) -> int:
-        return self._open().doc_count()
+        self._refresh()
+        return self._facts.count
 
     @property
     def facts(self) -> "Facts":
         """What the filters and the ranking need of every indexed scheme, by docnum."""
-        self._open()
+        self._refresh()
         return self._facts
 
     def has_word(self, stem: str) -> bool:
         """Whether any indexed field holds ``stem`` (term tables only, no postings read: the
         split-compound test asks it of every pair of neighbouring words)."""
-        self._open()
+        self._refresh()
         return any(self._has(name, stem) for name in FIELD_WEIGHTS)
 
     def doc_frequency(self, stem: str) -> int:
         """Number of indexed schemes having ``stem`` in at least one field (whole catalogue,
         before any filter): how common a word is in THIS catalogue."""
-        self._open()
+        self._refresh()
         found = self._df.get(stem)
         if found is None:
-            reader = self._searcher.reader()
             docs: set[int] = set()
             for name in FIELD_WEIGHTS:
                 if not self._has(name, stem):
@@ -760,7 +794,7 @@ class SchemeIndex:
                 if self.fast:
                     docs.update(self._term(name, stem).docs)
                 else:
-                    docs.update(reader.postings(name, stem).all_ids())
+                    docs.update(self._whoosh().reader().postings(name, stem).all_ids())
             found = self._df[stem] = len(docs)
         return found
 
@@ -772,7 +806,7 @@ class SchemeIndex:
 
         ``allowed`` (scheme ids) or ``allowed_docs`` (docnums, see ``facts``) restricts the
         candidates BEFORE ranking (the hard filters)."""
-        self._open()
+        self._refresh()
         docset = allowed_docs
         if allowed is not None:
             docnums = self._facts.docnums
@@ -815,7 +849,6 @@ class SchemeIndex:
         key = (name, stems)
         cached = self._cache.get(key)
         if cached is None:
-            reader = self._searcher.reader()
             if not all(self._has(name, stem) for stem in stems):
                 cached = _EMPTY
             elif not self.fast:
@@ -837,7 +870,7 @@ class SchemeIndex:
         key = (name, stem)
         found = self._present.get(key)
         if found is None:
-            found = self._present[key] = key in self._searcher.reader()
+            found = self._present[key] = key in self._whoosh().reader()
         return found
 
     def _whoosh_postings(self, name: str, stems: tuple[str, ...]) -> "_Postings":
@@ -845,7 +878,7 @@ class SchemeIndex:
         from whoosh import query
         q = query.Term(name, stems[0]) if len(stems) == 1 else query.Phrase(name, list(stems), slop=1)
         docs, scores = [], []
-        m = q.matcher(self._searcher)
+        m = q.matcher(self._whoosh())
         while m.is_active():
             docs.append(m.id())
             scores.append(m.score())
@@ -856,12 +889,12 @@ class SchemeIndex:
         key = (name, stem)
         term = self._terms.get(key)
         if term is None:
-            searcher = self._searcher
             entry = self._facts.postings_entry(name, stem) if self._postings_buffer is not None else None
             if entry is not None:
                 docs, weights, values = _PostingsFile.read(self._postings_buffer, *entry)
                 idf = _whoosh_idf(self._facts.count, len(docs))
             else:
+                searcher = self._whoosh()
                 docs, weights, values = _read_postings(searcher.reader().postings(name, stem))
                 idf = searcher.idf(name, stem)
             term = _Term(docs, weights, values, idf, self._norms(name), self._k1)
@@ -870,7 +903,7 @@ class SchemeIndex:
 
     def _phrase(self, name: str, stems: tuple[str, ...]) -> "_PhrasePostings":
         terms = [self._term(name, stem) for stem in stems]
-        fmt = self._searcher.reader().schema[name].format
+        fmt = self._field_format(name)
         decoded = self._decoded.setdefault(type(fmt), {})
         decode = fmt.decoder("positions")
 
@@ -887,15 +920,35 @@ class SchemeIndex:
         """Per docnum, the length part of BM25's denominator: K1 * ((1 - B) + B * fl / avgfl)."""
         norms = self._norm_cache.get(name)
         if norms is None:
-            weighting = self._searcher.weighting
+            weighting = self._weighting()
             b, k1 = weighting._field_B.get(name, weighting.B), weighting.K1
-            avgfl = self._searcher.avg_field_length(name) or 1
+            totals = self._facts.field_totals
+            if totals is not None:   # Searcher.avg_field_length, from the side file
+                avgfl = totals.get(name, 0) / (self._facts.count or 1) or 1
+            else:
+                avgfl = self._whoosh().avg_field_length(name) or 1
             norms = self._norm_cache[name] = [k1 * ((1 - b) + b * fl / avgfl) for fl in self._facts.lengths[name]]
         return norms
 
+    def _weighting(self):
+        """The searcher's BM25F: ``Index.searcher()``'s default, made alike when Whoosh is not open."""
+        if self._searcher is not None:
+            return self._searcher.weighting
+        if self._default_weighting is None:
+            self._default_weighting = scoring.BM25F()
+        return self._default_weighting
+
+    def _field_format(self, name: str):
+        """The posting format of a field (for its positions decoder), from the schema of this kind."""
+        if self._searcher is not None:
+            return self._searcher.reader().schema[name].format
+        if self._schema_of_kind is None:
+            self._schema_of_kind = _schema(self.kind)
+        return self._schema_of_kind[name].format
+
     @property
     def _k1(self) -> float:
-        return self._searcher.weighting.K1
+        return self._weighting().K1
 
 
 class _Postings:

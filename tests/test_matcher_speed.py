@@ -120,10 +120,16 @@ def test_the_postings_file_holds_exactly_whoosh_postings_of_every_term(homes, re
         return [json.dumps([match_dict(m, TODAY) for m in matcher.match_action(plan.collectivite, action, today=TODAY)],
                            ensure_ascii=False) for action in plan.actions]
 
+    matcher.index.close()
     with_file = dump()
+    assert matcher.index._searcher is None          # a fast index's searches never open Whoosh
+    # an index written before postings.bin and the field totals: Whoosh's blocks and lengths
     matcher.index._postings_buffer = None
+    matcher.index.facts.field_totals = None
+    matcher.index._norm_cache = {}
     matcher.index.drop_query_caches()
     assert dump() == with_file
+    assert matcher.index._searcher is not None
 
 
 def test_postings_file_missing_is_a_french_error(aidenum_home):
