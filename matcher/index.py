@@ -67,7 +67,9 @@ FIELD_LABELS = {"title": "titre", "themes": "thèmes", "programmes": "programmes
                 "priorities": "priorités listées", "description": "description", "keywords": "mots-clés", "eligibility": "conditions d'éligibilité",
                 "funders": "financeurs"}
 MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only slows the build
-INDEX_FORMAT = f"6-a{ANALYZER_VERSION}"  # an analyzer or facts-columns change makes old indexes stale
+# an analyzer or facts-columns change makes old indexes stale; 7: postings.bin and the field totals
+# (older indexes still work, slower: the next match rebuilds them once)
+INDEX_FORMAT = f"7-a{ANALYZER_VERSION}"
 FACTS_NAME = "facts.json"
 POSTINGS_NAME = "postings.bin"
 VALUES_COMPRESSION = 1   # zlib level: 14 → 1.4 MB of positions for 10,000 schemes; higher levels gain little, cost build time
