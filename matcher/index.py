@@ -17,11 +17,12 @@ one, and a failed build leaves the live index untouched.
 Speed (issue 4, item 7; issue 10, point 4): a search reads a term's postings from
 ``postings.bin`` (or, for an index without it, whole Whoosh posting blocks) and computes
 Whoosh's BM25F itself from the field lengths of ``facts.json`` (same operands, same order of
-additions, so the same floats): the searches of a fast index never open Whoosh, which is
-opened on first need by the reference paths and older indexes (``_whoosh``); a build runs the analyzer once per distinct word and writes the
-postings a block at a time (``_BulkWriter``). ``fast=False`` keeps Whoosh's own paths as the
-reference that tests and ``bench/bench_matcher.py`` compare against; these Whoosh internals live
-in this module only, and another Whoosh version than ``FAST_PATH_WHOOSH`` falls back to them.
+additions, so the same floats): the searches of a fast index never open Whoosh, which is opened
+on first need by the reference paths and older indexes (``_whoosh``); a build runs the analyzer
+once per distinct word and writes the postings a block at a time (``_BulkWriter``).
+``fast=False`` keeps Whoosh's own paths as the reference that tests and
+``bench/bench_matcher.py`` compare against; these Whoosh internals live in this module only, and
+another Whoosh version than ``FAST_PATH_WHOOSH`` falls back to them.
 """
 from __future__ import annotations
 
@@ -72,7 +73,9 @@ MAX_FIELD_CHARS = 20_000  # beyond this a description is boilerplate; it only sl
 INDEX_FORMAT = f"7-a{ANALYZER_VERSION}"
 FACTS_NAME = "facts.json"
 POSTINGS_NAME = "postings.bin"
-VALUES_COMPRESSION = 1   # zlib level: 14 → 1.4 MB of positions for 10,000 schemes; higher levels gain little, cost build time
+# zlib level of the positions in postings.bin: 14 → 1.4 MB for 10,000 schemes; higher levels gain little and
+# cost build time
+VALUES_COMPRESSION = 1
 # The fast paths use Whoosh internals (the segment writer's per-document and field writers, the
 # block writer and block reader of postings, BM25F's per-field B): checked with this version only
 FAST_PATH_WHOOSH = (2, 7, 5)
@@ -224,7 +227,8 @@ class _PostingsFile:
                 for name, terms in vocabulary.items()}
 
     @staticmethod
-    def read(buffer, offset: int, count: int, values: int, size: int) -> tuple[list[int], list[float], "_EncodedValues"]:
+    def read(buffer, offset: int, count: int, values: int,
+             size: int) -> tuple[list[int], list[float], "_EncodedValues"]:
         docs, weights, ends = array("I"), array("f"), array("I")
         docs.frombytes(buffer[offset:offset + 4 * count])
         weights.frombytes(buffer[offset + 4 * count:offset + 8 * count])
