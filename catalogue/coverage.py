@@ -171,10 +171,10 @@ def applicant_for_territory(text: str, referential):
 
 
 def schemes_of_families(catalogue, candidates: Iterable[str] | None = None) -> list[Scheme]:
-    """The catalogue's schemes that belong to one of the families, by id (long texts not decoded).
-    ``candidates``: ids known to hold every such scheme (the index's facts list each record's
-    programmes), read alone instead of SQLite parsing every record's JSON to find them (0.1 s for
-    10,000 schemes)."""
+    """The catalogue's schemes that belong to one of the families, by id (long texts not decoded
+    when the whole catalogue is searched). ``candidates``: ids known to hold every such scheme
+    (the index's facts list each record's programmes): only those few records are read, whole,
+    instead of SQLite parsing every record's JSON to find them (0.1 s for 10,000 schemes)."""
     if candidates is not None:
         found = catalogue.get_many(candidates)
         schemes = [found[sid] for sid in sorted(found)]
