@@ -721,7 +721,7 @@ class SchemeIndex:
                 raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
         self._opened_key = key
 
-    def _whoosh(self):
+    def _whoosh(self, retry: bool = True):
         """Whoosh's searcher of the live directory, opened on first need (the reference paths, an
         index written before ``postings.bin``, the tests)."""
         self._refresh()
@@ -732,17 +732,13 @@ class SchemeIndex:
                 self._searcher = self._ix.searcher()
             except OSError:
                 self.close()
-                if self.live_dir() != live:   # swapped and removed by a rebuild since the side files were read
-                    return self._whoosh()
+                if retry and self.live_dir() != live:   # swapped and removed by a rebuild since then
+                    return self._whoosh(retry=False)
                 raise
             if self._facts.count != self._searcher.reader().doc_count_all():
                 self.close()
                 raise IndexError_(f"index incohérent dans {live} : relancez « aidenum index »")
         return self._searcher
-
-    def _open(self):
-        """The live index's Whoosh searcher (its side files read too)."""
-        return self._whoosh()
 
     @staticmethod
     def _map_postings(live: Path):

@@ -67,7 +67,7 @@ def postings(reader):
 
 def test_fast_build_indexes_exactly_what_whoosh_analysis_indexes(homes):
     fast, reference = (SchemeIndex(home) for home in homes)
-    a, b = fast._open().reader(), reference._open().reader()
+    a, b = fast._whoosh().reader(), reference._whoosh().reader()
     assert a.doc_count_all() == b.doc_count_all() == REAL_COUNT
     assert postings(a) == postings(b)       # terms, documents, frequencies, positions
     assert all(a.field_length(name) == b.field_length(name) for name in FIELD_WEIGHTS)
@@ -77,7 +77,7 @@ def test_fast_build_indexes_exactly_what_whoosh_analysis_indexes(homes):
 
 def test_the_side_file_lists_exactly_the_terms_of_every_field(homes, referential):
     index = SchemeIndex(homes[0])
-    reader = index._open().reader()
+    reader = index._whoosh().reader()
     listed = {(name, term) for name, terms in index.facts.vocabulary.items() for term in terms}
     assert listed == {(name, text.decode("utf-8")) for name, text in reader.all_terms() if name in FIELD_WEIGHTS}
     assert index.has_word(analyze("vidéoprotection", mode="query")[0])
@@ -99,7 +99,7 @@ def test_the_side_file_lists_exactly_the_terms_of_every_field(homes, referential
 
 def test_the_postings_file_holds_exactly_whoosh_postings_of_every_term(homes, referential):
     index = SchemeIndex(homes[0])
-    searcher = index._open()
+    searcher = index._whoosh()
     assert index._postings_buffer is not None
     reader, checked, phrases = searcher.reader(), 0, 0
     for name, text in reader.all_terms():
@@ -145,14 +145,14 @@ def test_fast_build_of_the_naive_analyzer_too(tmp_path):
     homes = [real_home(tmp_path / "fast"), real_home(tmp_path / "reference")]
     Matcher(homes[0], mode="naive").ensure_index()
     Matcher(homes[1], mode="naive", fast=False).ensure_index()
-    a, b = (SchemeIndex(home, kind="naive")._open().reader() for home in homes)
+    a, b = (SchemeIndex(home, kind="naive")._whoosh().reader() for home in homes)
     assert postings(a) == postings(b)
 
 
 def test_fast_scores_are_whoosh_bm25f_scores(homes):
     fast = SchemeIndex(homes[0])
     reference = SchemeIndex(homes[0], fast=False)
-    fast._open(), reference._open()
+    fast._whoosh(), reference._whoosh()
     matcher = Matcher(homes[0])
     compared = 0
     for text in ACTIONS + [a.titre + " " + a.description for a in load_plan(PLAN).actions]:
@@ -310,7 +310,7 @@ def test_match_imports_no_crawler_nor_office_library(aidenum_home, tmp_path):
 
 def test_phrases_are_checked_only_where_the_search_looks(homes):
     index = SchemeIndex(homes[0])
-    index._open()
+    index._whoosh()
     phrase = index._postings("description", tuple(analyze("services publics")))
     allowed = frozenset(phrase._candidates[:3])
     within = phrase.within(allowed)
